@@ -1,0 +1,331 @@
+import Foundation
+import Yams
+
+/// rules.yaml, loaded and checked: defaults, providers, channels and rules.
+public struct RuleSet: Sendable {
+    public var file: String
+    public var version: Int
+    public var defaults: Defaults
+    /// Providers in file order.
+    public var providers: [ProviderProfile]
+    public var channels: [Channel]
+    public var rules: [Rule]
+    /// `${NAME}` references whose variable is unset, with where they are used.
+    public var missingVariables: [MissingVariable]
+    public var warnings: [ConfigError]
+
+    public func provider(named name: String) -> ProviderProfile? {
+        providers.first(where: { $0.name == name })
+    }
+
+    public struct Defaults: Sendable {
+        public var locale: String = "en"
+        public var locales: [String] = ["ar", "fr", "en"]
+        public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
+        public var country: String?
+        public var localesByCountry: [String: String] = [:]
+        public var quietHours: QuietHours?
+
+        public init() {}
+    }
+
+    public struct QuietHours: Sendable, Equatable {
+        /// Minutes after midnight.
+        public var from: Int
+        public var to: Int
+    }
+
+    public struct Channel: Sendable {
+        public var name: String
+        public var type: String
+        /// Settings with `${NAME}` expanded (unset variables expand to nothing and are listed in `missing`).
+        public var settings: [String: String]
+        public var missing: [String]
+    }
+
+    /// A rule as written; issue-level matching builds on `when` and `send`.
+    public struct Rule: Sendable {
+        public var id: String
+        public var line: Int
+        public var column: Int
+    }
+
+    public struct MissingVariable: Sendable, Equatable, CustomStringConvertible {
+        public var name: String
+        public var usedBy: String
+        public var file: String
+        public var line: Int
+        public var column: Int
+
+        public var description: String { "\(file):\(line):\(column): environment variable \(name) is not set (\(usedBy))" }
+    }
+
+    /// Loads `path`. Throws `ConfigErrors` listing every problem, each with file:line:col.
+    public static func load(path: String, environment: Environment = .process) throws -> RuleSet {
+        let url = URL(fileURLWithPath: path)
+        let display = path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
+            throw ConfigErrors([ConfigError(file: display, line: 1, column: 1, message: "cannot read the rules file")])
+        }
+        guard size <= maxFileSize else {
+            throw ConfigErrors([
+                ConfigError(
+                    file: display, line: 1, column: 1,
+                    message: "the rules file is \(size) bytes; the limit is \(maxFileSize) bytes")
+            ])
+        }
+        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigErrors([
+                ConfigError(file: display, line: 1, column: 1, message: "the rules file is not readable UTF-8 text")
+            ])
+        }
+        return try parse(yaml: text, file: display, environment: environment)
+    }
+
+    /// The largest rules file accepted: far above any real rule set, small enough to refuse abuse.
+    public static let maxFileSize = 1 << 20
+
+    public static func parse(yaml: String, file: String, environment: Environment = .process) throws -> RuleSet {
+        guard yaml.utf8.count <= maxFileSize else {
+            throw ConfigErrors([
+                ConfigError(file: file, line: 1, column: 1, message: "the rules file is larger than \(maxFileSize) bytes")
+            ])
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigErrors([ConfigError(file: file, line: 1, column: 1, message: "the rules file is empty")])
+            }
+            root = node
+        } catch let error as YamlError {
+            throw ConfigErrors([ConfigError(yamlError: error, file: file, text: yaml)])
+        }
+        let loader = RuleSetLoader(reader: YAMLReader(file: file), environment: environment)
+        let ruleSet = loader.load(root)
+        if !loader.reader.errors.isEmpty { throw ConfigErrors(loader.reader.errors) }
+        return ruleSet!
+    }
+}
+
+extension ConfigError {
+    init(yamlError: YamlError, file: String, text: String) {
+        switch yamlError {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            var message = "invalid YAML: \(problem)"
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if mark.line - 1 < lines.count, lines[mark.line - 1].contains("\t") {
+                message = "invalid YAML: a tab character is used for indentation; indent with spaces"
+            }
+            self.init(file: file, line: mark.line, column: mark.column, message: message)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            self.init(
+                file: file, line: context.mark.line, column: context.mark.column,
+                message: "duplicated key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping")
+        case .reader(let problem, _, _, _):
+            self.init(file: file, line: 1, column: 1, message: "invalid YAML: \(problem)")
+        default:
+            self.init(file: file, line: 1, column: 1, message: "invalid YAML: \(yamlError)")
+        }
+    }
+}
+
+final class RuleSetLoader {
+    let reader: YAMLReader
+    let environment: Environment
+    var missing: [RuleSet.MissingVariable] = []
+
+    init(reader: YAMLReader, environment: Environment) {
+        self.reader = reader
+        self.environment = environment
+    }
+
+    static let topKeys = ["version", "defaults", "providers", "channels", "rules"]
+
+    func load(_ root: Node) -> RuleSet? {
+        guard let members = reader.mapping(root, what: "the rules file", allowed: Self.topKeys) else { return nil }
+        var version: Int?
+        var defaults = RuleSet.Defaults()
+        var providers: [ProviderProfile] = []
+        var channels: [RuleSet.Channel] = []
+        var rules: [RuleSet.Rule] = []
+        for member in members {
+            switch member.key {
+            case "version":
+                if let text = reader.string(member.value, what: "version") {
+                    if text == "1" { version = 1 } else { reader.error("unsupported version '\(text)'; this Herald reads version 1", at: member.value) }
+                }
+            case "defaults": defaults = loadDefaults(member.value)
+            case "providers":
+                guard let entries = reader.mapping(member.value, what: "providers") else { continue }
+                for entry in entries {
+                    if let profile = ProviderLoader(loader: self, defaults: defaults).load(name: entry.key, node: entry.value) {
+                        providers.append(profile)
+                    }
+                }
+            case "channels": channels = loadChannels(member.value)
+            case "rules": rules = loadRules(member.value)
+            default: break
+            }
+        }
+        if version == nil, !members.contains(where: { $0.key == "version" }) {
+            reader.error("missing 'version: 1' at the top of the rules file", at: root)
+        }
+        return RuleSet(
+            file: reader.file, version: version ?? 1, defaults: defaults, providers: providers, channels: channels,
+            rules: rules, missingVariables: missing, warnings: reader.warnings)
+    }
+
+    /// Expands `${NAME}` in a scalar and records unset variables with their location.
+    func expand(_ text: String, at node: Node, usedBy: String) -> (value: String, missing: [String]) {
+        let result = environment.expand(text)
+        for name in result.missing {
+            missing.append(
+                RuleSet.MissingVariable(
+                    name: name, usedBy: usedBy, file: reader.file, line: node.mark?.line ?? 1,
+                    column: node.mark?.column ?? 1))
+        }
+        return result
+    }
+
+    func secret(_ node: Node, usedBy: String) -> Secret? {
+        guard let text = reader.string(node, what: usedBy) else { return nil }
+        _ = expand(text, at: node, usedBy: usedBy)
+        return Secret(reference: text, environment: environment)
+    }
+
+    func timeZone(_ node: Node, what: String) -> TimeZone? {
+        guard let name = reader.string(node, what: what) else { return nil }
+        guard let zone = TimeZone(identifier: name) else {
+            reader.error("unknown time zone '\(name)' (use an IANA name such as Africa/Casablanca)", at: node)
+            return nil
+        }
+        return zone
+    }
+
+    static let defaultsKeys = ["locale", "locales", "timezone", "country", "locales_by_country", "quiet_hours"]
+
+    func loadDefaults(_ node: Node) -> RuleSet.Defaults {
+        var defaults = RuleSet.Defaults()
+        guard let members = reader.mapping(node, what: "defaults", allowed: Self.defaultsKeys) else { return defaults }
+        for member in members {
+            switch member.key {
+            case "locale": if let v = reader.string(member.value, what: "defaults.locale") { defaults.locale = v }
+            case "locales": if let v = reader.strings(member.value, what: "defaults.locales") { defaults.locales = v }
+            case "timezone": if let v = timeZone(member.value, what: "defaults.timezone") { defaults.timeZone = v }
+            case "country": defaults.country = country(member.value, what: "defaults.country")
+            case "locales_by_country":
+                guard let entries = reader.mapping(member.value, what: "defaults.locales_by_country") else { continue }
+                for entry in entries {
+                    if let locale = reader.string(entry.value, what: "locale for \(entry.key)") {
+                        defaults.localesByCountry[entry.key.uppercased()] = locale
+                    }
+                }
+            case "quiet_hours":
+                guard let entries = reader.mapping(member.value, what: "defaults.quiet_hours", allowed: ["from", "to"])
+                else { continue }
+                var from: Int?, to: Int?
+                for entry in entries {
+                    guard let text = reader.string(entry.value, what: "quiet_hours.\(entry.key)") else { continue }
+                    guard let minutes = Self.minutes(text) else {
+                        reader.error("quiet_hours.\(entry.key) must be a time like \"21:30\"", at: entry.value)
+                        continue
+                    }
+                    if entry.key == "from" { from = minutes } else { to = minutes }
+                }
+                if let from, let to {
+                    defaults.quietHours = RuleSet.QuietHours(from: from, to: to)
+                } else {
+                    reader.error("quiet_hours needs both 'from' and 'to'", at: member.value)
+                }
+            default: break
+            }
+        }
+        return defaults
+    }
+
+    static func minutes(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m)
+        else { return nil }
+        return h * 60 + m
+    }
+
+    func country(_ node: Node, what: String) -> String? {
+        guard let code = reader.string(node, what: what) else { return nil }
+        guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            reader.error("\(what) must be a two-letter ISO country code such as MA", at: node)
+            return nil
+        }
+        return code.uppercased()
+    }
+
+    func loadChannels(_ node: Node) -> [RuleSet.Channel] {
+        guard let entries = reader.mapping(node, what: "channels") else { return [] }
+        var channels: [RuleSet.Channel] = []
+        for entry in entries {
+            guard let members = reader.mapping(entry.value, what: "channel '\(entry.key)'") else { continue }
+            var type: String?
+            var settings: [String: String] = [:]
+            var missingNames: [String] = []
+            for member in members {
+                if member.key == "type" {
+                    type = reader.string(member.value, what: "channel type")
+                    continue
+                }
+                // Nested settings (headers, body) are kept as their flattened dotted keys.
+                flatten(member.value, prefix: member.key, channel: entry.key, into: &settings, missing: &missingNames)
+            }
+            guard let type else {
+                reader.error("channel '\(entry.key)' needs a 'type' (twilio, whatsapp-cloud or http)", at: entry.keyNode)
+                continue
+            }
+            channels.append(RuleSet.Channel(name: entry.key, type: type, settings: settings, missing: missingNames))
+        }
+        return channels
+    }
+
+    private func flatten(
+        _ node: Node, prefix: String, channel: String, into settings: inout [String: String], missing: inout [String]
+    ) {
+        switch node {
+        case .scalar(let scalar):
+            let expanded = expand(scalar.string, at: node, usedBy: "channel '\(channel)'")
+            settings[prefix] = expanded.value
+            missing += expanded.missing
+        case .mapping:
+            for member in reader.mapping(node, what: prefix) ?? [] {
+                flatten(member.value, prefix: prefix + "." + member.key, channel: channel, into: &settings, missing: &missing)
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                flatten(element, prefix: "\(prefix).\(index)", channel: channel, into: &settings, missing: &missing)
+            }
+        case .alias:
+            reader.error("YAML aliases (*name) are not supported in rules files; write the value out", at: node)
+        }
+    }
+
+    func loadRules(_ node: Node) -> [RuleSet.Rule] {
+        guard let entries = reader.sequence(node, what: "rules") else { return [] }
+        var rules: [RuleSet.Rule] = []
+        var seen: [String: Int] = [:]
+        for entry in entries {
+            guard let members = reader.mapping(entry, what: "a rule") else { continue }
+            guard let idMember = members.first(where: { $0.key == "id" }) else {
+                reader.error("every rule needs an 'id'", at: entry)
+                continue
+            }
+            guard let id = reader.string(idMember.value, what: "rule id") else { continue }
+            if let line = seen[id] {
+                reader.error("duplicated rule id '\(id)' (first used on line \(line))", at: idMember.value)
+                continue
+            }
+            let mark = idMember.value.mark
+            seen[id] = mark?.line ?? 1
+            rules.append(RuleSet.Rule(id: id, line: mark?.line ?? 1, column: mark?.column ?? 1))
+        }
+        return rules
+    }
+}

@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+
+/// A webhook read through its provider profile: the canonical event when the body could be
+/// used, the reason when it could not, and the keys that identify it.
+public struct NormalizedWebhook: Sendable {
+    /// Nil when the body is not JSON; present (with `parseError` set) when fields are missing.
+    public var event: CanonicalEvent?
+    public var parseError: String?
+    /// Identifies the event across redeliveries; unique per provider in the store.
+    public var dedupeKey: String
+    public var deliveryID: String?
+}
+
+extension ProviderProfile {
+    /// Reads `request` into the canonical event. Never fails: a body that cannot be used still
+    /// yields a dedupe key (a hash of the raw bytes) and the reason, so it can be stored.
+    public func normalize(_ request: WebhookRequest) -> NormalizedWebhook {
+        let deliveryID = self.deliveryID?.value(in: request, body: nil)?.scalarText
+        let body: JSONValue
+        do {
+            body = try JSONParser.parse(request.body)
+        } catch {
+            return NormalizedWebhook(
+                event: nil, parseError: error.description, dedupeKey: Self.bodyHash(request.body), deliveryID: deliveryID)
+        }
+        var problems: [String] = []
+        let event = canonicalEvent(from: body, request: request, problems: &problems)
+        for field in required where event.value(of: field) == nil {
+            let source = fields[field].map { " (\($0))" } ?? ""
+            problems.append("missing \(field.rawValue)\(source)")
+        }
+        let deliveryIDFromBody = self.deliveryID?.value(in: request, body: body)?.scalarText
+        return NormalizedWebhook(
+            event: event, parseError: problems.isEmpty ? nil : problems.joined(separator: "; "),
+            dedupeKey: dedupeKey(request: request, body: body), deliveryID: deliveryIDFromBody ?? deliveryID)
+    }
+
+    func dedupeKey(request: WebhookRequest, body: JSONValue) -> String {
+        let parts = dedupe.map { $0.value(in: request, body: body)?.scalarText ?? "" }
+        guard parts.contains(where: { !$0.isEmpty }) else { return Self.bodyHash(request.body) }
+        return parts.joined(separator: "|")
+    }
+
+    static func bodyHash(_ body: [UInt8]) -> String {
+        "sha256:" + Hex.encode(SHA256.hash(data: body))
+    }
+
+    func canonicalEvent(from body: JSONValue, request: WebhookRequest, problems: inout [String]) -> CanonicalEvent {
+        func text(_ field: CanonicalField) -> String? {
+            guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else { return nil }
+            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        func date(_ field: CanonicalField) -> Date? {
+            guard let raw = text(field) else { return nil }
+            guard let date = Timestamp.parse(raw, defaultTimeZone: timeZone) else {
+                problems.append("\(field.rawValue) '\(raw)' is not a date")
+                return nil
+            }
+            return date
+        }
+        func decimal(_ value: JSONValue?, _ what: String) -> Decimal? {
+            guard let value else { return nil }
+            if case .null = value { return nil }
+            guard let raw = value.scalarText, let number = Decimal(string: raw, locale: Locale(identifier: "en_US_POSIX")),
+                number.isFinite
+            else {
+                problems.append("\(what) is not a number")
+                return nil
+            }
+            return number
+        }
+
+        var event = CanonicalEvent(provider: name, receivedAt: request.receivedAt, payload: body)
+        event.event = text(.event)
+        event.occurredAt = date(.occurredAt)
+        if let sandbox = fields[.sandbox]?.value(in: request, body: body) {
+            event.sandbox = sandbox.boolValue ?? false
+        }
+        event.order.reference = text(.orderReference)
+        event.order.status = text(.orderStatus)
+        event.order.previousStatus = text(.orderPreviousStatus)
+        event.order.statusGroup = event.order.status.flatMap { statusGroups[$0] }
+        if let value = decimal(fields[.orderAmount]?.value(in: request, body: body), CanonicalField.orderAmount.rawValue) {
+            event.order.amount = Amount(value: value, unit: amountUnit, currency: text(.orderCurrency) ?? currency)
+        }
+        event.order.trackingNumber = text(.orderTrackingNumber)
+        event.order.trackingURL = text(.orderTrackingURL)
+        event.order.deliveryNotes = text(.orderDeliveryNotes)
+        event.order.createdAt = date(.orderCreatedAt)
+        event.order.cancellationReason = text(.orderCancellationReason)
+        event.customer = CanonicalEvent.Customer(
+            name: text(.customerName), phone: text(.customerPhone), city: text(.customerCity),
+            address: text(.customerAddress), locale: text(.customerLocale))
+        event.driver = CanonicalEvent.Driver(name: text(.driverName), phone: text(.driverPhone))
+        if let items, let list = body.value(at: items.path)?.arrayValue {
+            event.items = list.enumerated().map { index, element in
+                CanonicalEvent.Item(
+                    name: items.name.flatMap { element.value(at: $0)?.scalarText },
+                    sku: items.sku.flatMap { element.value(at: $0)?.scalarText },
+                    quantity: decimal(items.quantity.flatMap { element.value(at: $0) }, "items.\(index).quantity"),
+                    price: decimal(items.price.flatMap { element.value(at: $0) }, "items.\(index).price"))
+            }
+        }
+        return event
+    }
+}
+
+extension CanonicalEvent {
+    /// The text of a canonical field, or nil when the event has none.
+    public func value(of field: CanonicalField) -> String? {
+        switch field {
+        case .event: return event
+        case .occurredAt: return occurredAt.map(Timestamp.format)
+        case .sandbox: return sandbox ? "true" : "false"
+        case .orderReference: return order.reference
+        case .orderStatus: return order.status
+        case .orderPreviousStatus: return order.previousStatus
+        case .orderAmount: return order.amount.map { "\($0.value)" }
+        case .orderCurrency: return order.amount?.currency
+        case .orderTrackingNumber: return order.trackingNumber
+        case .orderTrackingURL: return order.trackingURL
+        case .orderDeliveryNotes: return order.deliveryNotes
+        case .orderCreatedAt: return order.createdAt.map(Timestamp.format)
+        case .orderCancellationReason: return order.cancellationReason
+        case .customerName: return customer.name
+        case .customerPhone: return customer.phone
+        case .customerCity: return customer.city
+        case .customerAddress: return customer.address
+        case .customerLocale: return customer.locale
+        case .driverName: return driver.name
+        case .driverPhone: return driver.phone
+        }
+    }
+}

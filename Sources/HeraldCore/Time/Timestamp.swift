@@ -1,0 +1,101 @@
+import Foundation
+
+/// Parses the timestamps providers send: ISO 8601 with an offset (`2026-05-09T12:00:00+02:00`),
+/// with `Z` and fractional seconds (`2026-01-07T20:13:25.615Z`), and local times with no offset at
+/// all (`2024-11-14 14:39:13`), which are read in the provider's time zone.
+public enum Timestamp {
+    /// Returns nil when `text` is not one of the accepted forms or names an impossible date.
+    public static func parse(_ text: String, defaultTimeZone: TimeZone) -> Date? {
+        var b = Array(text.utf8)
+        while let last = b.last, last == 0x20 { b.removeLast() }
+        var i = 0
+        func digits(_ n: Int) -> Int? {
+            guard i + n <= b.count else { return nil }
+            var v = 0
+            for k in 0..<n {
+                let c = b[i + k]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                v = v * 10 + Int(c - 0x30)
+            }
+            i += n
+            return v
+        }
+        func take(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = digits(4), take(UInt8(ascii: "-")), let month = digits(2), take(UInt8(ascii: "-")),
+            let day = digits(2)
+        else { return nil }
+        var hour = 0, minute = 0, second = 0
+        var nanos = 0
+        if i < b.count, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == 0x20 {
+            i += 1
+            guard let h = digits(2), take(UInt8(ascii: ":")), let m = digits(2) else { return nil }
+            hour = h
+            minute = m
+            if take(UInt8(ascii: ":")) {
+                guard let s = digits(2) else { return nil }
+                second = s
+                if take(UInt8(ascii: ".")) || take(UInt8(ascii: ",")) {
+                    var scale = 100_000_000
+                    var any = false
+                    while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                        nanos += Int(b[i] - 0x30) * scale
+                        scale /= 10
+                        i += 1
+                        any = true
+                    }
+                    guard any else { return nil }
+                }
+            }
+        }
+        var offsetSeconds: Int?
+        if i < b.count {
+            if take(UInt8(ascii: "Z")) || take(UInt8(ascii: "z")) {
+                offsetSeconds = 0
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
+                i += 1
+                guard let oh = digits(2) else { return nil }
+                _ = take(UInt8(ascii: ":"))
+                let om = digits(2) ?? 0
+                guard oh <= 23, om <= 59 else { return nil }
+                offsetSeconds = sign * (oh * 3600 + om * 60)
+            } else {
+                return nil
+            }
+        }
+        guard i == b.count else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60 else {
+            return nil
+        }
+        var components = DateComponents()
+        components.year = year
+        components.month = month
+        components.day = day
+        components.hour = hour
+        components.minute = minute
+        components.second = second
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = offsetSeconds.flatMap { TimeZone(secondsFromGMT: $0) } ?? defaultTimeZone
+        guard let date = calendar.date(from: components),
+            calendar.component(.day, from: date) == day
+        else { return nil }
+        return date.addingTimeInterval(Double(nanos) / 1e9)
+    }
+
+    /// `2026-05-09T10:00:00.000Z`: UTC, millisecond precision, for storage and logs.
+    public static func format(_ date: Date) -> String {
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
+        let whole = Date(timeIntervalSince1970: Double((totalMillis - Int64(millis)) / 1000))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: whole)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0,
+            c.minute ?? 0, c.second ?? 0, millis)
+    }
+}

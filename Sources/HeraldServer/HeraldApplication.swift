@@ -1,0 +1,86 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// How `herald serve` listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Largest webhook body accepted; larger ones get 413.
+    public var maxBodySize: Int = 1 << 20
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeout: TimeAmount = .seconds(30)
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.maxBodySize = maxBodySize
+    }
+}
+
+/// The routes of DESIGN.md's HTTP table, on any context built from a channel.
+public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
+    let router = Router(context: HeraldRequestContext.self)
+    router.post("webhooks/:provider") { request, context in
+        let provider = context.parameters.get("provider") ?? ""
+        return await intake.handle(provider: provider, pathToken: nil, request: request, context: context)
+    }
+    router.post("webhooks/:provider/:token") { request, context in
+        let provider = context.parameters.get("provider") ?? ""
+        let token = context.parameters.get("token")
+        return await intake.handle(provider: provider, pathToken: token, request: request, context: context)
+    }
+    router.get("healthz") { _, context in
+        do {
+            try await intake.store.ping()
+            return Response.json(.ok, status: "ok")
+        } catch {
+            context.logger.error("health check: store unavailable", metadata: ["error": "\(error)"])
+            return Response.json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+        }
+    }
+    return router
+}
+
+/// Builds the Hummingbird application of `herald serve`: the routes, plus the store as a
+/// service that is closed after the server has finished its in-flight requests.
+public func buildApplication(
+    configuration: ServerConfiguration, ruleSet: RuleSet, store: any Store, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
+    let router = buildRouter(intake: intake)
+    var http1 = HTTP1Channel.Configuration()
+    http1.idleTimeout = configuration.idleTimeout
+    return Application(
+        router: router,
+        server: .http1(configuration: http1),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
+        services: [StoreService(store: store, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Keeps the store open while the server runs and closes it cleanly on shutdown.
+///
+/// The server is the last service in Hummingbird's group, so it stops first: in-flight
+/// requests finish and commit before the store closes.
+struct StoreService: Service {
+    let store: any Store
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try await store.close()
+            logger.info("store closed")
+        } catch {
+            logger.error("store did not close cleanly", metadata: ["error": "\(error)"])
+        }
+    }
+}

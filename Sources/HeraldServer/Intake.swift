@@ -1,0 +1,134 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The front door: `POST /webhooks/{provider}`.
+///
+/// Verifies over the raw bytes, normalizes, and answers 200 only once the event is committed.
+/// A verified body that cannot be used is still stored and answered 200, because some senders
+/// disable a webhook that answers 4xx and an authenticated event must never be lost.
+public struct WebhookIntake: Sendable {
+    public var providers: [String: ProviderProfile]
+    public var store: any Store
+    public var maxBodySize: Int
+    public var clock: @Sendable () -> Date
+
+    public init(
+        providers: [ProviderProfile], store: any Store, maxBodySize: Int = 1 << 20,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.store = store
+        self.maxBodySize = maxBodySize
+        self.clock = clock
+    }
+
+    public func handle(
+        provider name: String, pathToken: String?, request: Request, context: HeraldRequestContext
+    ) async -> Response {
+        let logger = context.logger
+        guard let profile = providers[name] else {
+            logger.notice("webhook for unknown provider", metadata: ["herald.provider": "\(LogSafe.name(name))"])
+            return .json(.notFound, status: "error", reason: "unknown provider")
+        }
+        let metadata: Logger.Metadata = ["herald.provider": "\(name)"]
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
+            logger.notice("webhook body over the limit", metadata: metadata.merging(["herald.bytes": "\(length)"]) { $1 })
+            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodySize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            logger.notice("webhook body over the limit", metadata: metadata)
+            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
+        } catch {
+            logger.notice("webhook body could not be read", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return .json(.badRequest, status: "error", reason: "body could not be read")
+        }
+        let webhook = WebhookRequest(
+            provider: name,
+            headers: request.headers.map { HeaderField(name: $0.name.rawName, value: $0.value) },
+            body: Array(buffer.readableBytesView),
+            remoteAddress: context.remoteAddress?.ipAddress,
+            pathToken: pathToken,
+            receivedAt: clock())
+        switch profile.verification.verify(webhook, now: webhook.receivedAt) {
+        case .verified:
+            break
+        case .unconfigured(let missing):
+            logger.warning(
+                "webhook refused: provider secret not configured",
+                metadata: metadata.merging(["herald.missing_env": "\(missing.joined(separator: ","))"]) { $1 })
+            return .json(.serviceUnavailable, status: "unavailable", reason: "provider not configured")
+        case .rejected(let reason):
+            logger.notice(
+                "webhook rejected",
+                metadata: metadata.merging([
+                    "herald.reason": "\(reason)", "herald.remote": "\(webhook.remoteAddress ?? "-")",
+                ]) { $1 })
+            return .json(.unauthorized, status: "rejected", reason: reason)
+        }
+        let normalized = profile.normalize(webhook)
+        let incoming = IncomingEvent(request: webhook, normalized: normalized, profile: profile)
+        do {
+            switch try await store.record(incoming) {
+            case .accepted(let summary):
+                var details = metadata
+                details["herald.event_id"] = "\(summary.id)"
+                details["herald.order"] = "\(incoming.orderReference ?? "-")"
+                details["herald.status"] = "\(incoming.status ?? "-")"
+                if summary.stale { details["herald.stale"] = "true" }
+                if let parseError = normalized.parseError {
+                    details["herald.parse_error"] = "\(parseError)"
+                    logger.warning("webhook stored with a parse error", metadata: details)
+                } else {
+                    logger.info("webhook accepted", metadata: details)
+                }
+                return .json(.ok, status: "accepted")
+            case .duplicate(let id):
+                logger.info("webhook duplicate", metadata: metadata.merging(["herald.event_id": "\(id)"]) { $1 })
+                return .json(.ok, status: "duplicate")
+            }
+        } catch {
+            logger.error("store unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return .json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+        }
+    }
+}
+
+extension Response {
+    /// A small JSON answer: `{"status":"accepted"}`, `{"status":"rejected","reason":"…"}`.
+    static func json(_ code: HTTPResponse.Status, status: String, reason: String? = nil) -> Response {
+        var text = "{\"status\":"
+        JSONValue.writeString(status, to: &text)
+        if let reason {
+            text += ",\"reason\":"
+            JSONValue.writeString(reason, to: &text)
+        }
+        text += "}"
+        return Response(
+            status: code, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Makes values safe for logs: customer phone numbers are masked, untrusted names are cut short.
+public enum LogSafe {
+    /// `+212661234567` → `+2126•••••567`: enough to tell numbers apart, not enough to call.
+    public static func phone(_ phone: String?) -> String {
+        guard let phone, !phone.isEmpty else { return "-" }
+        let chars = Array(phone)
+        guard chars.count > 6 else { return String(repeating: "•", count: chars.count) }
+        return String(chars.prefix(4)) + String(repeating: "•", count: chars.count - 7) + String(chars.suffix(3))
+    }
+
+    /// A path segment from the request, cut to 64 printable characters.
+    public static func name(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(64).map(Character.init))
+    }
+}

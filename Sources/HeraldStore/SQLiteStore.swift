@@ -1,0 +1,200 @@
+import Foundation
+import GRDB
+import HeraldCore
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on
+/// disk when it returns.
+///
+/// Writes from concurrent requests are grouped: while one transaction is committing, new events
+/// queue up and go into the next one together, so throughput is not capped at one fsync per
+/// request while every acknowledged event is still durable.
+public final class SQLiteStore: Store {
+    public let path: String
+    let pool: DatabasePool
+    private let committer: GroupCommitter<IncomingEvent, RecordOutcome>
+    private let isClosed = Atomic<Bool>(false)
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        self.pool = pool
+        self.committer = GroupCommitter { batch in
+            try await pool.write { db in try batch.map { try Self.insert($0, db: db) } }
+        }
+    }
+
+    public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await committer.submit(event)
+    }
+
+    public func ping() async throws {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await committer.drain()
+        try pool.close()
+    }
+
+    public func events(_ query: EventQuery) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let provider = query.provider {
+                conditions.append("provider = ?")
+                _ = arguments.append(contentsOf: [provider])
+            }
+            if query.failedOnly { conditions.append("parse_error IS NOT NULL") }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [query.limit])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM events \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            return rows.map(Self.storedEvent)
+        }
+    }
+
+    public func orderState(provider: String, reference: String) async throws -> OrderState? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?", arguments: [provider, reference]
+            ).map { row in
+                OrderState(
+                    provider: row["provider"], reference: row["reference"], status: row["status"],
+                    occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    eventID: row["event_id"])
+            }
+        }
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events-orders") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        provider TEXT NOT NULL,
+                        dedupe_key TEXT NOT NULL,
+                        delivery_id TEXT,
+                        received_at REAL NOT NULL,
+                        remote_address TEXT,
+                        headers TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        event TEXT,
+                        order_reference TEXT,
+                        status TEXT,
+                        previous_status TEXT,
+                        occurred_at REAL,
+                        parse_error TEXT,
+                        stale INTEGER NOT NULL DEFAULT 0,
+                        deliveries INTEGER NOT NULL DEFAULT 1,
+                        processed_at REAL,
+                        UNIQUE (provider, dedupe_key)
+                    );
+                    CREATE INDEX events_unprocessed ON events(id) WHERE processed_at IS NULL;
+                    CREATE INDEX events_order ON events(provider, order_reference);
+                    CREATE TABLE orders (
+                        provider TEXT NOT NULL,
+                        reference TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        occurred_at REAL,
+                        event_id INTEGER NOT NULL REFERENCES events(id),
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (provider, reference)
+                    );
+                    """)
+        }
+        return migrator
+    }()
+
+    /// Inserts one event inside the batch's transaction and moves the order state forward.
+    static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {
+        let headers = JSONValue.array(event.headers.map { .array([.string($0.name), .string($0.value)]) }).serialized()
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
+                                    event, order_reference, status, previous_status, occurred_at, parse_error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = deliveries + 1
+                RETURNING id, deliveries
+                """,
+            arguments: [
+                event.provider, event.dedupeKey, event.deliveryID, event.receivedAt.timeIntervalSince1970,
+                event.remoteAddress, headers, Data(event.body), event.eventName, event.orderReference, event.status,
+                event.previousStatus, event.occurredAt?.timeIntervalSince1970, event.parseError,
+            ])!
+        let id: Int64 = row["id"]
+        guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
+        guard let reference = event.orderReference, let status = event.status, event.parseError == nil else {
+            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
+        }
+        let known = try Row.fetchOne(
+            db, sql: "SELECT status, occurred_at FROM orders WHERE provider = ? AND reference = ?",
+            arguments: [event.provider, reference])
+        var previous = event.previousStatus
+        var stale = false
+        if let known {
+            let knownStatus: String = known["status"]
+            let knownAt = (known["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            stale = event.isStale(knownStatus, knownAt)
+            if previous == nil, !stale { previous = knownStatus }
+        }
+        if stale {
+            try db.execute(sql: "UPDATE events SET stale = 1 WHERE id = ?", arguments: [id])
+        } else {
+            if previous != event.previousStatus {
+                try db.execute(sql: "UPDATE events SET previous_status = ? WHERE id = ?", arguments: [previous, id])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (provider, reference) DO UPDATE SET
+                        status = excluded.status, occurred_at = excluded.occurred_at,
+                        event_id = excluded.event_id, updated_at = excluded.updated_at
+                    """,
+                arguments: [
+                    event.provider, reference, status, event.occurredAt?.timeIntervalSince1970, id,
+                    event.receivedAt.timeIntervalSince1970,
+                ])
+        }
+        return .accepted(StoredEventSummary(id: id, previousStatus: previous, stale: stale))
+    }
+
+    static func storedEvent(_ row: Row) -> StoredEvent {
+        let headersText: String = row["headers"]
+        var headers: [HeaderField] = []
+        if case .array(let pairs)? = try? JSONParser.parse(Array(headersText.utf8)) {
+            for pair in pairs {
+                if case .array(let parts) = pair, parts.count == 2, case .string(let name) = parts[0],
+                    case .string(let value) = parts[1]
+                {
+                    headers.append(HeaderField(name: name, value: value))
+                }
+            }
+        }
+        let body: Data = row["body"]
+        return StoredEvent(
+            id: row["id"], provider: row["provider"], dedupeKey: row["dedupe_key"], deliveryID: row["delivery_id"],
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]), remoteAddress: row["remote_address"],
+            headers: headers, body: Array(body), eventName: row["event"], orderReference: row["order_reference"],
+            status: row["status"], previousStatus: row["previous_status"],
+            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            parseError: row["parse_error"], stale: row["stale"], deliveries: row["deliveries"],
+            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import HeraldCore
+
+/// A verified webhook on its way into the store, with what intake could read of it.
+public struct IncomingEvent: Sendable {
+    public var provider: String
+    public var dedupeKey: String
+    public var deliveryID: String?
+    public var receivedAt: Date
+    public var remoteAddress: String?
+    /// Raw headers, with the values of secret-bearing headers already redacted.
+    public var headers: [HeaderField]
+    /// The body exactly as received.
+    public var body: [UInt8]
+    public var eventName: String?
+    public var orderReference: String?
+    public var status: String?
+    /// The previous status when the payload states it; otherwise the store fills it from the order state.
+    public var previousStatus: String?
+    public var occurredAt: Date?
+    public var parseError: String?
+    /// Decides whether this event is older than the order's known state (the provider's rule).
+    public var isStale: @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool
+
+    public init(
+        provider: String, dedupeKey: String, deliveryID: String? = nil, receivedAt: Date, remoteAddress: String? = nil,
+        headers: [HeaderField], body: [UInt8], eventName: String? = nil, orderReference: String? = nil,
+        status: String? = nil, previousStatus: String? = nil, occurredAt: Date? = nil, parseError: String? = nil,
+        isStale: @escaping @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool = { _, _ in false }
+    ) {
+        self.provider = provider
+        self.dedupeKey = dedupeKey
+        self.deliveryID = deliveryID
+        self.receivedAt = receivedAt
+        self.remoteAddress = remoteAddress
+        self.headers = headers
+        self.body = body
+        self.eventName = eventName
+        self.orderReference = orderReference
+        self.status = status
+        self.previousStatus = previousStatus
+        self.occurredAt = occurredAt
+        self.parseError = parseError
+        self.isStale = isStale
+    }
+}
+
+extension IncomingEvent {
+    /// The event intake stores for a normalized webhook.
+    public init(request: WebhookRequest, normalized: NormalizedWebhook, profile: ProviderProfile) {
+        let secretHeaders = profile.verification.scheme.secretHeaders
+        let headers = request.headers.map { field in
+            secretHeaders.contains(where: { $0.caseInsensitiveCompare(field.name) == .orderedSame })
+                ? HeaderField(name: field.name, value: "[redacted]") : field
+        }
+        let event = normalized.event
+        let status = event?.order.status
+        let occurredAt = event?.occurredAt
+        self.init(
+            provider: profile.name, dedupeKey: normalized.dedupeKey, deliveryID: normalized.deliveryID,
+            receivedAt: request.receivedAt, remoteAddress: request.remoteAddress, headers: headers, body: request.body,
+            eventName: event?.event, orderReference: event?.order.reference, status: status,
+            previousStatus: event?.order.previousStatus, occurredAt: occurredAt, parseError: normalized.parseError,
+            isStale: { known, knownAt in
+                profile.isStale(status: status, occurredAt: occurredAt, known: known, knownOccurredAt: knownAt)
+            })
+    }
+}
+
+/// What the store did with an incoming event.
+public enum RecordOutcome: Sendable, Equatable {
+    /// Newly stored and on disk.
+    case accepted(StoredEventSummary)
+    /// Seen before under the same dedupe key: nothing new stored.
+    case duplicate(id: Int64)
+}
+
+public struct StoredEventSummary: Sendable, Equatable {
+    public var id: Int64
+    /// From the payload, or the order's last known status.
+    public var previousStatus: String?
+    /// Older than the order's known state: kept, but it moves nothing.
+    public var stale: Bool
+}
+
+/// An event as kept in the store.
+public struct StoredEvent: Sendable {
+    public var id: Int64
+    public var provider: String
+    public var dedupeKey: String
+    public var deliveryID: String?
+    public var receivedAt: Date
+    public var remoteAddress: String?
+    public var headers: [HeaderField]
+    public var body: [UInt8]
+    public var eventName: String?
+    public var orderReference: String?
+    public var status: String?
+    public var previousStatus: String?
+    public var occurredAt: Date?
+    public var parseError: String?
+    public var stale: Bool
+    /// How many times the provider delivered it (1 + redeliveries).
+    public var deliveries: Int
+    public var processedAt: Date?
+}
+
+/// The last known state of one order.
+public struct OrderState: Sendable, Equatable {
+    public var provider: String
+    public var reference: String
+    public var status: String
+    public var occurredAt: Date?
+    public var eventID: Int64
+}
+
+public struct EventQuery: Sendable {
+    public var provider: String?
+    /// Only events whose body could not be used.
+    public var failedOnly: Bool
+    public var limit: Int
+
+    public init(provider: String? = nil, failedOnly: Bool = false, limit: Int = 100) {
+        self.provider = provider
+        self.failedOnly = failedOnly
+        self.limit = limit
+    }
+}
+
+/// Where Herald keeps events and order state. SQLite is the embedded default; the protocol lets
+/// a shared database serve several instances later.
+public protocol Store: Sendable {
+    /// Stores the event durably (on disk when this returns) or reports it as a duplicate.
+    func record(_ event: IncomingEvent) async throws -> RecordOutcome
+    /// Succeeds when the store can answer queries.
+    func ping() async throws
+    /// Most recent first.
+    func events(_ query: EventQuery) async throws -> [StoredEvent]
+    func orderState(provider: String, reference: String) async throws -> OrderState?
+    /// Finishes pending writes and releases the database.
+    func close() async throws
+}
+
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+
+    public static let closed = StoreError("the store is closed")
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Herald: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Turns order-status webhooks into customer messages.",
+        subcommands: [Serve.self, Events.self]
+    )
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import Logging
+
+/// `--rules` and `--templates`, shared by every subcommand that reads the rule set.
+struct RulesOptions: ParsableArguments {
+    @Option(help: "The rules file.")
+    var rules: String = "rules.yaml"
+
+    @Option(help: "The templates folder.")
+    var templates: String = "templates"
+
+    /// Loads the rules or prints every problem as file:line:col: error: … and exits 1.
+    func loadRuleSet() throws -> RuleSet {
+        do {
+            return try RuleSet.load(path: rules)
+        } catch let errors as ConfigErrors {
+            for error in errors.errors { printError(error.description) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `--db`: the SQLite file.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The SQLite database (default: herald.sqlite next to the rules file).")
+    var db: String?
+
+    func path(rules: String) -> String {
+        if let db { return db }
+        return URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("herald.sqlite").path
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Log lines go to standard error, at `--log-level` or `LOG_LEVEL` (default info).
+func makeLogger(level: String?) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .info
+        return handler
+    }
+    var logger = Logger(label: "herald")
+    let name = level ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+    logger.logLevel = Logger.Level(rawValue: name) ?? .info
+    return logger
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+extension Herald {
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List received webhooks, most recent first.")
+
+        @Option(help: "The rules file (locates the default database).")
+        var rules: String = "rules.yaml"
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "Only this provider's events.")
+        var provider: String?
+
+        @Flag(help: "Only events whose body could not be used (invalid JSON, missing fields).")
+        var failed = false
+
+        @Option(help: "At most this many events.")
+        var limit: Int = 50
+
+        func run() async throws {
+            let path = storeOptions.path(rules: rules)
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("\(path): error: no store here (run herald serve first, or pass --db)")
+                throw ExitCode(1)
+            }
+            let store = try SQLiteStore(path: path)
+            let events = try await store.events(EventQuery(provider: provider, failedOnly: failed, limit: limit))
+            try await store.close()
+            print(EventTable.render(events))
+        }
+    }
+}
+
+/// The text table `herald events` prints. Bodies, headers and phone numbers are not shown.
+enum EventTable {
+    static func render(_ events: [StoredEvent]) -> String {
+        guard !events.isEmpty else { return "no events" }
+        var rows = [["ID", "RECEIVED (UTC)", "PROVIDER", "EVENT", "ORDER", "STATUS", "NOTE"]]
+        for event in events {
+            var status = event.status ?? "-"
+            if let previous = event.previousStatus { status = "\(previous) → \(status)" }
+            var notes: [String] = []
+            if event.stale { notes.append("stale") }
+            if event.deliveries > 1 { notes.append("delivered \(event.deliveries)×") }
+            if let error = event.parseError { notes.append("parse error: \(error)") }
+            rows.append([
+                "\(event.id)", Timestamp.format(event.receivedAt), event.provider, event.eventName ?? "-",
+                event.orderReference ?? "-", status, notes.joined(separator: "; "),
+            ])
+        }
+        let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            (row.indices.map { column in
+                column == row.count - 1
+                    ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }).joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+}

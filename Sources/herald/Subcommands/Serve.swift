@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldServer
+import HeraldStore
+import Logging
+
+extension Herald {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive webhooks: verify, store and acknowledge them.")
+
+        @OptionGroup var rulesOptions: RulesOptions
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "Address to listen on.")
+        var host: String = "127.0.0.1"
+
+        @Option(help: "Port to listen on (0 picks a free one).")
+        var port: Int = 8080
+
+        @Option(help: "Largest webhook body accepted, in bytes; larger ones are answered 413.")
+        var maxBodySize: Int = 1 << 20
+
+        @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
+        var logLevel: String?
+
+        func run() async throws {
+            let logger = makeLogger(level: logLevel)
+            let ruleSet = try rulesOptions.loadRuleSet()
+            for missing in ruleSet.missingVariables {
+                logger.warning(
+                    "environment variable not set",
+                    metadata: [
+                        "herald.variable": "\(missing.name)", "herald.used_by": "\(missing.usedBy)",
+                        "herald.at": "\(missing.file):\(missing.line):\(missing.column)",
+                    ])
+            }
+            for provider in ruleSet.providers where !provider.verification.missingVariables.isEmpty {
+                logger.warning(
+                    "provider answers 503 until its secret is set",
+                    metadata: ["herald.provider": "\(provider.name)"])
+            }
+            let dbPath = storeOptions.path(rules: rulesOptions.rules)
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(path: dbPath)
+            } catch {
+                printError("\(dbPath): error: cannot open the store: \(error)")
+                throw ExitCode(1)
+            }
+            var configuration = ServerConfiguration(host: host, port: port, maxBodySize: maxBodySize)
+            configuration.maxBodySize = maxBodySize
+            let app = buildApplication(
+                configuration: configuration, ruleSet: ruleSet, store: store, logger: logger,
+                onServerRunning: { port in
+                    logger.notice(
+                        "herald is listening",
+                        metadata: [
+                            "herald.address": "\(host):\(port)", "herald.db": "\(dbPath)",
+                            "herald.providers": "\(ruleSet.providers.map(\.name).joined(separator: ","))",
+                        ])
+                })
+            try await app.runService()
+        }
+    }
+}
