@@ -69,7 +69,10 @@ let package = Package(
         // The bare-route ceiling for bench/intake (not part of Herald).
         .executableTarget(
             name: "BareRoute",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "bench/BareRoute"
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// The ceiling the intake benchmark compares against: a Hummingbird route that reads the whole
 /// body and answers 200, with nothing else (no verification, no parsing, no storage).
