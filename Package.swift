@@ -75,20 +75,31 @@ let package = Package(
             ],
             path: "bench/BareRoute"
         ),
+        // Fixtures and signing helpers shared by the test targets.
+        .target(
+            name: "HeraldTestSupport",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/HeraldTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HeraldCoreTests",
-            dependencies: ["HeraldCore"],
+            dependencies: ["HeraldCore", "HeraldTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HeraldStoreTests",
-            dependencies: ["HeraldStore"],
+            dependencies: ["HeraldStore", "HeraldTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",
+                "HeraldTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -14,22 +14,29 @@ public final class SQLiteStore: Store {
     let pool: DatabasePool
     private let committer: GroupCommitter<IncomingEvent, RecordOutcome>
     private let isClosed = Atomic<Bool>(false)
+    private let transactions = Counter()
+
+    /// Write transactions committed since opening; with group commit, fewer than events recorded.
+    public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // Set on the single writer connection once WAL is on (switching to WAL would reset it):
+        // with FULL, every commit is fsynced before the write returns.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
         self.pool = pool
+        let transactions = self.transactions
         self.committer = GroupCommitter { batch in
-            try await pool.write { db in try batch.map { try Self.insert($0, db: db) } }
+            let outcomes = try await pool.write { db in try batch.map { try Self.insert($0, db: db) } }
+            transactions.value.add(1, ordering: .relaxed)
+            return outcomes
         }
     }
 
@@ -64,6 +71,11 @@ public final class SQLiteStore: Store {
                 db, sql: "SELECT * FROM events \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
             return rows.map(Self.storedEvent)
         }
+    }
+
+    /// The value of a PRAGMA on the writer connection, for checks of durability settings.
+    func pragma(_ name: String) async throws -> String? {
+        try await pool.write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
     public func orderState(provider: String, reference: String) async throws -> OrderState? {
@@ -197,4 +209,9 @@ public final class SQLiteStore: Store {
             parseError: row["parse_error"], stale: row["stale"], deliveries: row["deliveries"],
             processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
+}
+
+/// A shared atomic count.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -167,11 +167,13 @@ struct ProviderLoader {
             case "app_id": spec.appID = scalarWithNode(value, "app_id")
             case "path_token": spec.pathToken = scalarWithNode(value, "path_token")
             case "allow_ips":
-                guard let list = reader.strings(value, what: "allow_ips") else { continue }
+                let entries: [Node]
+                if case .sequence(let sequence) = value { entries = Array(sequence) } else { entries = [value] }
                 var cidrs: [CIDR] = []
-                for text in list {
+                for entry in entries {
+                    guard let text = reader.string(entry, what: "each entry of allow_ips") else { continue }
                     guard let cidr = CIDR(text) else {
-                        reader.error("allow_ips: '\(text)' is not an IP address or CIDR range", at: value)
+                        reader.error("allow_ips: '\(text)' is not an IP address or CIDR range", at: entry)
                         continue
                     }
                     cidrs.append(cidr)

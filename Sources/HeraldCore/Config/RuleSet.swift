@@ -33,6 +33,11 @@ public struct RuleSet: Sendable {
         /// Minutes after midnight.
         public var from: Int
         public var to: Int
+
+        public init(from: Int, to: Int) {
+            self.from = from
+            self.to = to
+        }
     }
 
     public struct Channel: Sendable {
@@ -94,8 +99,19 @@ public struct RuleSet: Sendable {
         }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
+            // The parser owns the anchors (nodes hold them weakly): keep it alive for the check.
+            let parser = try Yams.Parser(yaml: yaml)
+            guard let node = try parser.singleRoot() else {
                 throw ConfigErrors([ConfigError(file: file, line: 1, column: 1, message: "the rules file is empty")])
+            }
+            let anchored = withExtendedLifetime(parser) { YAMLReader.firstAnchored(node) }
+            if let anchored {
+                let mark = anchored.mark
+                throw ConfigErrors([
+                    ConfigError(
+                        file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
+                        message: "YAML anchors and aliases (&name, *name) are not supported in rules files; write the value out")
+                ])
             }
             root = node
         } catch let error as YamlError {
@@ -303,7 +319,7 @@ final class RuleSetLoader {
                 flatten(element, prefix: "\(prefix).\(index)", channel: channel, into: &settings, missing: &missing)
             }
         case .alias:
-            reader.error("YAML aliases (*name) are not supported in rules files; write the value out", at: node)
+            break  // refused before loading (see YAMLReader.firstAnchored)
         }
     }
 

@@ -42,13 +42,31 @@ final class YAMLReader {
                 error(message, at: keyNode)
                 continue
             }
-            if case .alias = value {
-                error("YAML aliases (*name) are not supported in rules files; write the value out", at: value)
-                continue
-            }
             members.append((scalar.string, keyNode, value))
         }
         return members
+    }
+
+    /// The first node that carries an anchor (`&name`), found without expanding any alias.
+    ///
+    /// Yams resolves `*name` to the anchored node itself, so a tree with aliases can be
+    /// exponentially larger than its text ("billion laughs"). An alias always follows its anchor,
+    /// so stopping at the first anchor bounds this walk by the size of the text.
+    static func firstAnchored(_ node: Node) -> Node? {
+        if node.anchor != nil { return node }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let found = firstAnchored(key) ?? firstAnchored(value) { return found }
+            }
+        case .sequence(let sequence):
+            for element in sequence {
+                if let found = firstAnchored(element) { return found }
+            }
+        case .scalar, .alias:
+            break
+        }
+        return nil
     }
 
     func sequence(_ node: Node, what: String) -> [Node]? {

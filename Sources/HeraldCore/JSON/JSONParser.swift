@@ -3,6 +3,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var reason: String
     public var offset: Int
 
+    public init(reason: String, offset: Int) {
+        self.reason = reason
+        self.offset = offset
+    }
+
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 

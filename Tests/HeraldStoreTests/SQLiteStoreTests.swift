@@ -1,0 +1,159 @@
+import Foundation
+import HeraldCore
+@testable import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    let ruleSet: RuleSet
+
+    init() throws {
+        ruleSet = try Fixtures.shippedRuleSet()
+    }
+
+    func incoming(_ provider: String, body: [UInt8], headers: [HeaderField]? = nil, receivedAt: Date = Date()) -> IncomingEvent {
+        let profile = ruleSet.provider(named: provider)!
+        let request = Fixtures.request(provider: provider, body: body, headers: headers, receivedAt: receivedAt)
+        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+    }
+
+    @Test func sixRedeliveriesStoreOneEvent() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let body = Fixtures.sample("cod-fulfillment", "delivered.json")
+        var outcomes: [RecordOutcome] = []
+        for _ in 0..<6 { outcomes.append(try await store.record(incoming("cod-fulfillment", body: body))) }
+        guard case .accepted(let first) = outcomes[0] else {
+            Issue.record("first delivery not accepted: \(outcomes[0])")
+            return
+        }
+        #expect(outcomes.dropFirst().allSatisfy { $0 == .duplicate(id: first.id) })
+        let events = try await store.events(EventQuery())
+        #expect(events.count == 1)
+        #expect(events[0].deliveries == 6)
+        #expect(events[0].body == body)
+        try await store.close()
+    }
+
+    @Test func armadaTransitionComesFromTheStoredOrderState() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let dispatched = Fixtures.sample("armada", "dispatched.json")
+        let delivered = Array(String(decoding: dispatched, as: UTF8.self)
+            .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
+        #expect(delivered != dispatched)
+        _ = try await store.record(incoming("armada", body: dispatched))
+        let outcome = try await store.record(incoming("armada", body: delivered))
+        guard case .accepted(let summary) = outcome else {
+            Issue.record("not accepted: \(outcome)")
+            return
+        }
+        #expect(summary.previousStatus == "dispatched")
+        #expect(summary.stale == false)
+        #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5")?.status == "delivered")
+        let latest = try await store.events(EventQuery(limit: 1))
+        #expect(latest.first?.previousStatus == "dispatched")
+        #expect(latest.first?.status == "delivered")
+        try await store.close()
+    }
+
+    @Test func lateArmadaEventIsStaleByTheTransitionsTable() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let dispatched = Fixtures.sample("armada", "dispatched.json")
+        let delivered = Array(String(decoding: dispatched, as: UTF8.self)
+            .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
+        _ = try await store.record(incoming("armada", body: delivered))
+        let late = try await store.record(incoming("armada", body: dispatched))
+        guard case .accepted(let summary) = late else {
+            Issue.record("not accepted: \(late)")
+            return
+        }
+        #expect(summary.stale)
+        #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5")?.status == "delivered")
+        try await store.close()
+    }
+
+    @Test func olderCodEventIsStaleByItsTimestamp() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let newer = Fixtures.codPayload(reference: "ORD-7", from: "out_for_delivery", to: "delivered", timestamp: "2026-05-09T15:00:00+02:00")
+        let older = Fixtures.codPayload(reference: "ORD-7", from: "prepared", to: "out_for_delivery", timestamp: "2026-05-09T09:00:00+02:00")
+        _ = try await store.record(incoming("cod-fulfillment", body: newer))
+        let outcome = try await store.record(incoming("cod-fulfillment", body: older))
+        #expect(outcome == .accepted(StoredEventSummary(id: 2, previousStatus: "prepared", stale: true)))
+        let state = try await store.orderState(provider: "cod-fulfillment", reference: "ORD-7")
+        #expect(state?.status == "delivered")
+        #expect(state?.eventID == 1)
+        let events = try await store.events(EventQuery())
+        #expect(events.map(\.stale) == [true, false])
+        try await store.close()
+    }
+
+    @Test func unusableBodyIsStoredAndListedAsFailed() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let truncated = Array(Fixtures.sample("cod-fulfillment", "delivered.json").prefix(80))
+        let invalidUTF8: [UInt8] = Array(#"{"order":{"reference":"R\#u{1}"#.utf8.prefix(22)) + [0xC3, 0x28] + Array(#""}}"#.utf8)
+        _ = try await store.record(incoming("cod-fulfillment", body: truncated))
+        _ = try await store.record(incoming("cod-fulfillment", body: invalidUTF8))
+        _ = try await store.record(incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
+        let failed = try await store.events(EventQuery(failedOnly: true))
+        #expect(failed.count == 2)
+        #expect(failed.map(\.body) == [invalidUTF8, truncated])
+        #expect(failed.allSatisfy { $0.parseError?.hasPrefix("invalid JSON") == true })
+        #expect(try await store.events(EventQuery()).count == 3)
+        try await store.close()
+    }
+
+    @Test func concurrentRecordsAreAllStoredAndSurviveReopening() async throws {
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let count = 500
+        let outcomes = try await withThrowingTaskGroup(of: RecordOutcome.self) { group in
+            for n in 0..<count {
+                let body = Fixtures.codPayload(reference: "ORD-C\(n)", from: "prepared", to: "out_for_delivery")
+                let event = incoming("cod-fulfillment", body: body)
+                group.addTask { try await store.record(event) }
+            }
+            return try await group.reduce(into: [RecordOutcome]()) { $0.append($1) }
+        }
+        let ids = Set(outcomes.compactMap { outcome -> Int64? in
+            if case .accepted(let summary) = outcome { return summary.id }
+            return nil
+        })
+        #expect(ids.count == count)
+        // Group commit: concurrent writers shared transactions instead of one commit each.
+        #expect(store.transactionCount < count)
+        try await store.close()
+
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await reopened.events(EventQuery(limit: 10_000)).count == count)
+        try await reopened.close()
+    }
+
+    @Test func secretHeadersAreNotStored() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        _ = try await store.record(incoming("armada", body: Fixtures.sample("armada", "dispatched.json")))
+        let stored = try #require(try await store.events(EventQuery()).first)
+        #expect(stored.headers.first(where: { $0.name == "x-armada-app-id" })?.value == "[redacted]")
+        #expect(!stored.headers.contains(where: { $0.value.contains(Fixtures.armadaAppID) }))
+        #expect(stored.headers.first(where: { $0.name == "x-armada-installation-id" })?.value == "inst-001")
+        try await store.close()
+    }
+
+    @Test func closedStoreRefusesWrites() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        try await store.close()
+        await #expect(throws: StoreError.self) {
+            try await store.record(incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
+        }
+        await #expect(throws: StoreError.self) { try await store.ping() }
+    }
+
+    @Test func databaseIsInWALModeWithFullSync() async throws {
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let journalMode = try await store.pragma("journal_mode")
+        let synchronous = try await store.pragma("synchronous")
+        #expect(journalMode == "wal")
+        #expect(synchronous == "2")  // FULL
+        try await store.close()
+    }
+}
