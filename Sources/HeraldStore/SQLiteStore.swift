@@ -57,7 +57,8 @@ public final class SQLiteStore: Store {
     }
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
-        try await pool.read { db in
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let provider = query.provider {
@@ -79,7 +80,8 @@ public final class SQLiteStore: Store {
     }
 
     public func orderState(provider: String, reference: String) async throws -> OrderState? {
-        try await pool.read { db in
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?", arguments: [provider, reference]
             ).map { row in
