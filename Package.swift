@@ -97,6 +97,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HeraldCLITests",
+            dependencies: ["herald", "HeraldTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer",

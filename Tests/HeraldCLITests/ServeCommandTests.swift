@@ -1,0 +1,90 @@
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("herald serve and herald events, as processes")
+struct ServeCommandTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    var rulesPath: String { folder.appendingPathComponent("rules.yaml").path }
+
+    var environment: [String: String] { Fixtures.environment.values }
+
+    func post(port: Int, provider: String, body: [UInt8], headers: [HeaderField]) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/\(provider)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        for header in headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func brokenRulesStopTheServerFromStarting() async throws {
+        try """
+            version: 1
+            providers:
+              cod-fulfillment: { preset: cod-fulfillment, secert: "${COD_WEBHOOK_SECRET}" }
+            """.write(toFile: rulesPath, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try await HeraldProcess.run(["serve", "--rules", rulesPath, "--port", "0"])
+        #expect(status == 1)
+        #expect(stderr.contains("\(rulesPath):3:47: error: unknown key 'secert' in provider 'cod-fulfillment'; did you mean 'secret'?"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("herald.sqlite").path))
+    }
+
+    @Test func serveReceivesStoresAndShutsDownCleanly() async throws {
+        try FileManager.default.copyItem(atPath: Fixtures.root.appendingPathComponent("rules.yaml").path, toPath: rulesPath)
+        let server = try HeraldProcess(["serve", "--rules", rulesPath, "--port", "0"], environment: environment)
+        defer { server.terminate() }
+        #expect(await server.waitForLog("herald is listening"))
+        let port = try #require(Self.listeningPort(in: server.stderr))
+
+        let delivered = Fixtures.sample("cod-fulfillment", "delivered.json")
+        let signed = Fixtures.signedHeaders(provider: "cod-fulfillment", body: delivered)
+        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"accepted"}"#))
+        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"duplicate"}"#))
+        let forged = [HeaderField(name: "X-Webhook-Signature", value: Fixtures.hmacHex(delivered, secret: "guess"))]
+        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: forged).0 == 401)
+        let truncated = Array(delivered.prefix(60))
+        let truncatedHeaders = Fixtures.signedHeaders(provider: "cod-fulfillment", body: truncated)
+        #expect(try await post(port: port, provider: "cod-fulfillment", body: truncated, headers: truncatedHeaders).0 == 200)
+
+        server.process.interrupt()  // SIGINT; SIGTERM takes the same path
+        #expect(await server.wait(seconds: 20) == 0)
+        #expect(server.stderr.contains("store closed"))
+        #expect(!server.stderr.contains(Fixtures.secret))
+        #expect(!server.stderr.contains("+212661234567"))
+
+        let (status, listing, _) = try await HeraldProcess.run(["events", "--rules", rulesPath])
+        #expect(status == 0)
+        let lines = listing.split(separator: "\n")
+        #expect(lines.count == 3)  // header + 2 events
+        #expect(lines.contains { $0.contains("ORD-000129") && $0.contains("out_for_delivery → delivered") && $0.contains("delivered 2×") })
+        #expect(!listing.contains("+212661234567"))
+
+        let (_, failed, _) = try await HeraldProcess.run(["events", "--rules", rulesPath, "--failed"])
+        let failedLines = failed.split(separator: "\n")
+        #expect(failedLines.count == 2)
+        #expect(failedLines.last?.contains("parse error: invalid JSON") == true)
+    }
+
+    @Test func eventsWithoutAStoreSaysSo() async throws {
+        let (status, _, stderr) = try await HeraldProcess.run(["events", "--db", folder.appendingPathComponent("none.sqlite").path])
+        #expect(status == 1)
+        #expect(stderr.contains("error: no store here"))
+    }
+
+    static func listeningPort(in log: String) -> Int? {
+        guard let range = log.range(of: "herald.address=127.0.0.1:") else { return nil }
+        return Int(log[range.upperBound...].prefix(while: \.isNumber))
+    }
+}
