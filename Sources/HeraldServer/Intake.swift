@@ -1,8 +1,10 @@
+import Dispatch
 import Foundation
 import HeraldCore
 import HeraldStore
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 
 /// The front door: `POST /webhooks/{provider}`.
@@ -27,6 +29,21 @@ public struct WebhookIntake: Sendable {
     }
 
     public func handle(
+        provider name: String, pathToken: String?, request: Request, context: HeraldRequestContext
+    ) async -> Response {
+        let started = DispatchTime.now()
+        let response = await answer(provider: name, pathToken: pathToken, request: request, context: context)
+        let known = providers[name] != nil
+        Counter(
+            label: "herald_webhooks_total",
+            dimensions: [("provider", known ? name : "unknown"), ("status", "\(response.status.code)")]
+        ).increment()
+        Timer(label: "herald_intake_duration_seconds", dimensions: [("provider", known ? name : "unknown")])
+            .recordInterval(since: started)
+        return response
+    }
+
+    func answer(
         provider name: String, pathToken: String?, request: Request, context: HeraldRequestContext
     ) async -> Response {
         let logger = context.logger
