@@ -117,7 +117,10 @@ struct RuleSetTests {
         #expect(errors("version: 1\ndefaults: { timezone: Mars/Olympus }\n") == [
             "rules.yaml:2:23: error: unknown time zone 'Mars/Olympus' (use an IANA name such as Africa/Casablanca)"
         ])
-        #expect(errors("version: 1\nrules:\n  - id: a\n  - id: a\n") == ["rules.yaml:4:9: error: duplicated rule id 'a' (first used on line 3)"])
+        let rule = "    when: {}\n    send: { channel: sms, template: t }\n"
+        #expect(errors("version: 1\nrules:\n  - id: a\n" + rule + "  - id: a\n" + rule) == [
+            "rules.yaml:6:9: error: duplicated rule id 'a' (first used on line 3)"
+        ])
         #expect(errors("version: 1\nversion: 1\n").first?.contains("duplicated key 'version'") == true)
         #expect(errors("version: 1\nproviders:\n  x: { verify: { scheme: none }, allow_ips: [10.0.0.0/33] }\n") == [
             "rules.yaml:3:46: error: allow_ips: '10.0.0.0/33' is not an IP address or CIDR range"

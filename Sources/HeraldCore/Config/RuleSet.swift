@@ -48,13 +48,6 @@ public struct RuleSet: Sendable {
         public var missing: [String]
     }
 
-    /// A rule as written; issue-level matching builds on `when` and `send`.
-    public struct Rule: Sendable {
-        public var id: String
-        public var line: Int
-        public var column: Int
-    }
-
     public struct MissingVariable: Sendable, Equatable, CustomStringConvertible {
         public var name: String
         public var usedBy: String
@@ -165,14 +158,16 @@ final class RuleSetLoader {
         var defaults = RuleSet.Defaults()
         var providers: [ProviderProfile] = []
         var channels: [RuleSet.Channel] = []
-        var rules: [RuleSet.Rule] = []
+        var rules: [Rule] = []
+        // Defaults first, wherever they are written: providers inherit their time zone and country.
+        for member in members where member.key == "defaults" { defaults = loadDefaults(member.value) }
         for member in members {
             switch member.key {
             case "version":
                 if let text = reader.string(member.value, what: "version") {
                     if text == "1" { version = 1 } else { reader.error("unsupported version '\(text)'; this Herald reads version 1", at: member.value) }
                 }
-            case "defaults": defaults = loadDefaults(member.value)
+            case "defaults": break
             case "providers":
                 guard let entries = reader.mapping(member.value, what: "providers") else { continue }
                 for entry in entries {
@@ -181,7 +176,7 @@ final class RuleSetLoader {
                     }
                 }
             case "channels": channels = loadChannels(member.value)
-            case "rules": rules = loadRules(member.value)
+            case "rules": rules = RuleLoader(loader: self).load(member.value)
             default: break
             }
         }
@@ -321,27 +316,5 @@ final class RuleSetLoader {
         case .alias:
             break  // refused before loading (see YAMLReader.firstAnchored)
         }
-    }
-
-    func loadRules(_ node: Node) -> [RuleSet.Rule] {
-        guard let entries = reader.sequence(node, what: "rules") else { return [] }
-        var rules: [RuleSet.Rule] = []
-        var seen: [String: Int] = [:]
-        for entry in entries {
-            guard let members = reader.mapping(entry, what: "a rule") else { continue }
-            guard let idMember = members.first(where: { $0.key == "id" }) else {
-                reader.error("every rule needs an 'id'", at: entry)
-                continue
-            }
-            guard let id = reader.string(idMember.value, what: "rule id") else { continue }
-            if let line = seen[id] {
-                reader.error("duplicated rule id '\(id)' (first used on line \(line))", at: idMember.value)
-                continue
-            }
-            let mark = idMember.value.mark
-            seen[id] = mark?.line ?? 1
-            rules.append(RuleSet.Rule(id: id, line: mark?.line ?? 1, column: mark?.column ?? 1))
-        }
-        return rules
     }
 }

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+
+extension Herald {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check rules.yaml against the providers, channels and templates it names.",
+            discussion: """
+                Prints one line per problem as FILE:LINE:COL: error|warning: message.
+                Exit status: 0 clean (warnings allowed unless --strict), 1 problems found.
+                """)
+
+        @OptionGroup var rulesOptions: RulesOptions
+
+        @Flag(help: "Report unset environment variables as warnings, not errors (CI of a rules repository).")
+        var allowMissingEnv = false
+
+        @Flag(help: "Fail on warnings too.")
+        var strict = false
+
+        func run() throws {
+            let ruleSet = try rulesOptions.loadRuleSet()
+            let problems = RuleCheck(
+                ruleSet: ruleSet, templatesPath: rulesOptions.templates, allowMissingEnvironment: allowMissingEnv
+            ).run()
+            for problem in problems { print(problem.description) }
+            let errors = problems.filter { $0.severity == .error }.count
+            let warnings = problems.count - errors
+            printError(
+                "\(rulesOptions.rules): \(ruleSet.rules.count) rules, \(ruleSet.providers.count) providers, "
+                    + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            if errors > 0 || (strict && warnings > 0) { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+@Suite("herald check diagnostics")
+struct RuleCheckTests {
+    /// Runs the check on `yaml` with templates `name/{ar,fr,en}.mustache` for each name in `templates`.
+    func check(_ yaml: String, templates: [String: [String]] = ["t": ["ar", "fr", "en"]], environment: [String: String] = [:])
+        throws -> [String]
+    {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        for (name, locales) in templates {
+            let dir = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for locale in locales { try "x".write(to: dir.appendingPathComponent("\(locale).mustache"), atomically: true, encoding: .utf8) }
+        }
+        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment(environment))
+        return RuleCheck(ruleSet: ruleSet, templatesPath: folder.path).run().map { problem in
+            problem.description.replacingOccurrences(of: folder.path, with: "templates")
+        }
+    }
+
+    static let head = """
+        version: 1
+        providers:
+          cod-fulfillment: { preset: cod-fulfillment, secret: s }
+          armada: { preset: armada, app_id: a }
+        channels:
+          sms: { type: twilio }
+        rules:
+
+        """
+
+    @Test func shippedRulesAreClean() throws {
+        var environment = Fixtures.environment.values
+        for name in ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "WA_PHONE_NUMBER_ID", "WA_TOKEN", "MERCHANT_PHONE"] {
+            environment[name] = "set"
+        }
+        let ruleSet = try Fixtures.shippedRuleSet(environment: Environment(environment))
+        let problems = RuleCheck(ruleSet: ruleSet, templatesPath: Fixtures.root.appendingPathComponent("templates").path).run()
+        #expect(problems.map(\.description) == [])
+        #expect(ruleSet.rules.count >= 9)
+    }
+
+    @Test func unknownStatusesProvidersChannelsAndTemplates() throws {
+        let yaml = Self.head + """
+              - id: a
+                when: { provider: cod-fulfilment, transition: { to: delivred } }
+                send: { channel: sms, template: t }
+              - id: b
+                when: { provider: cod-fulfillment, transition: { from: prepared, to: Delivered } }
+                send: { channel: whatsap, template: missing }
+              - id: c
+                when: { transition: { to: dispatched } }
+                send: { channel: sms, template: partial, fallback: mail }
+            """
+        let found = try check(yaml, templates: ["t": ["ar", "fr", "en"], "partial": ["fr"]])
+        #expect(found == [
+            "rules.yaml:9:23: error: rule 'a': unknown provider 'cod-fulfilment'; did you mean 'cod-fulfillment'?",
+            "rules.yaml:12:74: error: rule 'b': status 'Delivered' is never sent by cod-fulfillment; did you mean 'delivered'?",
+            "rules.yaml:13:22: error: rule 'b': unknown channel 'whatsap'",
+            "rules.yaml:13:41: error: rule 'b': template 'missing' does not exist (no folder templates/missing)",
+            "rules.yaml:16:37: error: rule 'c': template 'partial' has no 'ar' version (templates/partial/ar.mustache)",
+            "rules.yaml:16:37: error: rule 'c': template 'partial' has no 'en' version (templates/partial/en.mustache)",
+            "rules.yaml:16:56: error: rule 'c': unknown channel 'mail'",
+        ])
+    }
+
+    @Test func impossibleTransitionAndShadowedRule() throws {
+        let yaml = Self.head + """
+              - id: backwards
+                when: { provider: cod-fulfillment, transition: { from: delivered, to: prepared } }
+                send: { channel: sms, template: t }
+              - id: everything-delivered
+                when: { transition: { to: [delivered, returned] } }
+                send: { channel: sms, template: t }
+                stop: true
+              - id: cod-delivered
+                when: { provider: cod-fulfillment, transition: { to: delivered } }
+                send: { channel: sms, template: t }
+              - id: notes
+                when: { transition: { to: delivered }, where: { order.delivery_notes: { contains: call } } }
+                send: { channel: sms, template: t }
+            """
+        let found = try check(yaml)
+        #expect(found == [
+            "rules.yaml:9:52: error: rule 'backwards' can never fire: cod-fulfillment never goes from delivered to prepared",
+            "rules.yaml:15:9: warning: rule 'cod-delivered' can never fire: rule 'everything-delivered' (line 11) matches every event it matches and has stop: true",
+            "rules.yaml:18:9: warning: rule 'notes' can never fire: rule 'everything-delivered' (line 11) matches every event it matches and has stop: true",
+        ])
+    }
+
+    @Test func unsetVariablesAreErrorsOrWarnings() throws {
+        let yaml = """
+            version: 1
+            providers:
+              cod-fulfillment: { preset: cod-fulfillment, secret: "${COD_SECRET}" }
+            channels:
+              sms: { type: twilio, auth_token: "${TWILIO_AUTH_TOKEN}" }
+            """
+        let found = try check(yaml)
+        #expect(found == [
+            "rules.yaml:3:55: error: environment variable COD_SECRET is not set (provider 'cod-fulfillment' secret)",
+            "rules.yaml:5:36: error: environment variable TWILIO_AUTH_TOKEN is not set (channel 'sms')",
+        ])
+        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment([:]))
+        let relaxed = RuleCheck(ruleSet: ruleSet, templatesPath: "templates", allowMissingEnvironment: true).run()
+        #expect(relaxed.map(\.severity) == [.warning, .warning])
+        #expect(try check(yaml, environment: ["COD_SECRET": "x", "TWILIO_AUTH_TOKEN": "y"]) == [])
+    }
+
+    @Test func loadErrorsInRules() {
+        func errors(_ rules: String) -> [String] {
+            do {
+                _ = try RuleSet.parse(yaml: Self.head + rules, file: "rules.yaml", environment: Environment([:]))
+                return []
+            } catch let errors as ConfigErrors {
+                return errors.errors.map(\.description)
+            } catch {
+                return ["\(error)"]
+            }
+        }
+        #expect(errors("  - id: r\n    when: { where: { order.delivery_notes: { matches: '(unclosed' } } }\n    send: { channel: sms, template: t }\n")
+            == ["rules.yaml:9:55: error: invalid regular expression /(unclosed/"])
+        #expect(errors("  - id: r\n    when: { where: { order.stauts: delivered } }\n    send: { channel: sms, template: t }\n")
+            == ["rules.yaml:9:22: error: unknown field 'order.stauts' in where (canonical fields, or payload.<path>); did you mean 'order.status'?"])
+        #expect(errors("  - id: r\n    when: { transition: { to: { a: b } } }\n    send: { channel: sms, template: t }\n")
+            == ["rules.yaml:9:31: error: transition.to must be a value or a list of values, found a mapping"])
+        #expect(errors("  - id: r\n    when: { where: { order.amount: { gt: lots } } }\n    send: { channel: sms, template: t }\n")
+            == ["rules.yaml:9:42: error: order.amount.gt must be a number or an ISO 8601 date, found 'lots'"])
+        #expect(errors("  - id: r\n    when: {}\n") == ["rules.yaml:8:5: error: rule 'r' needs 'send: { channel: …, template: … }' (or 'stop: true' to silence what it matches)"])
+        #expect(errors("  - id: r\n    wen: {}\n    send: { channel: sms, template: t }\n").first == "rules.yaml:9:5: error: unknown key 'wen' in a rule; did you mean 'when'?")
+        #expect(errors("  - when: {}\n") == ["rules.yaml:8:5: error: every rule needs an 'id'"])
+        #expect(errors("  - id: r\n    when: {}\n    send: { channel: sms, template: t, priority: high }\n")
+            == ["rules.yaml:10:40: error: unknown key 'priority' in send"])
+    }
+}
