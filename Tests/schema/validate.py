@@ -141,8 +141,8 @@ def best_errors(validator, document):
     lines = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         deepest = error
-        while deepest.context:  # under anyOf/oneOf, the deepest explanation is the useful one
-            deepest = max(deepest.context, key=lambda e: len(e.absolute_path))
+        while deepest.context:  # under anyOf/oneOf: the branch of the right type, deepest first
+            deepest = max(deepest.context, key=lambda e: (e.validator != "type", len(e.absolute_path)))
         path = ".".join(str(p) for p in deepest.absolute_path) or "(top)"
         lines.append(f"{path}: {deepest.message}")
     return lines
