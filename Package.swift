@@ -75,6 +75,12 @@ let package = Package(
             ],
             path: "bench/BareRoute"
         ),
+        // Rule evaluations per second for bench/rules.
+        .executableTarget(
+            name: "RulesBench",
+            dependencies: ["HeraldCore"],
+            path: "bench/RulesBench"
+        ),
         // Fixtures and signing helpers shared by the test targets.
         .target(
             name: "HeraldTestSupport",

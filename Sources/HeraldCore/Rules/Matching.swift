@@ -13,6 +13,25 @@ public struct RuleResult: Sendable, Equatable {
 }
 
 extension When {
+    /// Whether the event satisfies every condition: the hot path, with no explanation built.
+    public func matches(_ event: CanonicalEvent) -> Bool {
+        if let providers, !providers.contains(event.provider) { return false }
+        if let events {
+            guard let name = event.event, events.contains(name) else { return false }
+        }
+        if let sandbox, sandbox != event.sandbox { return false }
+        if let transition {
+            if let from = transition.fromSet {
+                guard let previous = event.order.previousStatus, from.contains(previous) else { return false }
+            }
+            if let to = transition.toSet {
+                guard let status = event.order.status, to.contains(status) else { return false }
+            }
+        }
+        if let predicate, !predicate.holds(on: event) { return false }
+        return true
+    }
+
     /// Nil when the event satisfies every condition; otherwise the first that fails, in words.
     public func failure(on event: CanonicalEvent) -> String? {
         if let providers, !providers.contains(event.provider) {
@@ -56,8 +75,8 @@ extension RuleSet {
                 results.append(RuleResult(id: rule.id, matched: false, reason: "stopped by earlier rule '\(stoppedBy)'"))
                 continue
             }
-            if let reason = rule.when.failure(on: event) {
-                results.append(RuleResult(id: rule.id, matched: false, reason: reason))
+            if !rule.when.matches(event) {
+                results.append(RuleResult(id: rule.id, matched: false, reason: rule.when.failure(on: event) ?? "no match"))
             } else {
                 results.append(RuleResult(id: rule.id, matched: true, reason: nil))
                 if rule.stop { stoppedBy = rule.id }
@@ -69,7 +88,7 @@ extension RuleSet {
     /// The rules that fire for `event`, in order.
     public func matchingRules(_ event: CanonicalEvent) -> [Rule] {
         var matched: [Rule] = []
-        for rule in rules where rule.when.failure(on: event) == nil {
+        for rule in rules where rule.when.matches(event) {
             matched.append(rule)
             if rule.stop { break }
         }

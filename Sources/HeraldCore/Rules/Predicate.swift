@@ -108,6 +108,16 @@ public indirect enum Predicate: Sendable {
     case not(Predicate)
     case field(FieldReference, FieldTest)
 
+    /// Whether the predicate holds: the hot path, with no explanation built.
+    public func holds(on event: CanonicalEvent) -> Bool {
+        switch self {
+        case .all(let parts): return parts.allSatisfy { $0.holds(on: event) }
+        case .any(let parts): return parts.contains { $0.holds(on: event) }
+        case .not(let inner): return !inner.holds(on: event)
+        case .field(let reference, let test): return test.holds(value: event.value(of: reference))
+        }
+    }
+
     /// Nil when the predicate holds; otherwise the first failing condition, in words.
     public func failure(on event: CanonicalEvent) -> String? {
         switch self {
@@ -171,40 +181,47 @@ public enum FieldTest: Sendable {
         }
     }
 
-    func failure(value: FieldValue?, field: FieldReference) -> String? {
-        if case .exists(let wanted) = self {
-            return (value != nil) == wanted ? nil : "\(field) \(wanted ? "is missing" : "exists")"
-        }
-        guard let value else { return "\(field) is missing (wanted it to \(summary))" }
-        let holds: Bool
+    func holds(value: FieldValue?) -> Bool {
+        if case .exists(let wanted) = self { return (value != nil) == wanted }
+        guard let value else { return false }
         switch self {
         case .equals(let expected):
-            if let a = value.number, let b = Decimal(string: expected, locale: Locale(identifier: "en_US_POSIX")),
-                case .number = value
+            if case .number(let number) = value,
+                let wanted = Decimal(string: expected, locale: Locale(identifier: "en_US_POSIX"))
             {
-                holds = a == b
-            } else {
-                holds = value.text == expected
+                return number == wanted
             }
+            return value.text == expected
         case .oneOf(let set, _):
-            holds = set.contains(value.text)
+            return set.contains(value.text)
         case .contains(_, let needle):
-            holds = TextFolding.fold(value.text).contains(needle)
+            return TextFolding.fold(value.text).contains(needle)
         case .matches(_, let regex):
-            holds = regex.matches(value.text)
+            return regex.matches(value.text)
         case .exists:
-            holds = true
-        case .greater(let threshold, let orEqual), .less(let threshold, let orEqual):
-            guard let order = Self.compare(value, threshold) else {
+            return true
+        case .greater(let threshold, let orEqual):
+            guard let order = Self.compare(value, threshold) else { return false }
+            return order == .orderedDescending || (orEqual && order == .orderedSame)
+        case .less(let threshold, let orEqual):
+            guard let order = Self.compare(value, threshold) else { return false }
+            return order == .orderedAscending || (orEqual && order == .orderedSame)
+        }
+    }
+
+    func failure(value: FieldValue?, field: FieldReference) -> String? {
+        if holds(value: value) { return nil }
+        if case .exists(let wanted) = self { return "\(field) \(wanted ? "is missing" : "exists")" }
+        guard let value else { return "\(field) is missing (wanted it to \(summary))" }
+        switch self {
+        case .greater(let threshold, _), .less(let threshold, _):
+            if Self.compare(value, threshold) == nil {
                 return "\(field) is \(value), not comparable to \(Self.describe(threshold))"
             }
-            if case .greater = self {
-                holds = order == .orderedDescending || (orEqual && order == .orderedSame)
-            } else {
-                holds = order == .orderedAscending || (orEqual && order == .orderedSame)
-            }
+        default:
+            break
         }
-        return holds ? nil : "\(field) is \(value), wanted it to \(summary)"
+        return "\(field) is \(value), wanted it to \(summary)"
     }
 
     static func compare(_ value: FieldValue, _ threshold: Threshold) -> ComparisonResult? {

@@ -81,7 +81,8 @@ public struct RuleCheck {
                 var message = "rule '\(rule.id)': status '\(status)' is never sent by \(scope)"
                 let all = providers.flatMap(\.statuses)
                 if let suggestion = Suggestion.closest(to: status, in: all) { message += "; did you mean '\(suggestion)'?" }
-                report(.error, message, rule.location(of: "when.transition.\(part)"))
+                let place = rule.locations["when.transition.\(part).\(status)"] ?? rule.location(of: "when.transition.\(part)")
+                report(.error, message, place)
             }
         }
         guard !unknown, let from = transition.from, let to = transition.to else { return }

@@ -74,6 +74,13 @@ struct RuleLoader {
                 var from: [String]?, to: [String]?
                 for part in parts {
                     locations["when.transition.\(part.key)"] = Self.location(part.value)
+                    if case .sequence(let elements) = part.value {
+                        for element in elements {
+                            if case .scalar(let scalar) = element {
+                                locations["when.transition.\(part.key).\(scalar.string)"] = Self.location(element)
+                            }
+                        }
+                    }
                     let statuses = reader.strings(part.value, what: "transition.\(part.key)")
                     if part.key == "from" { from = statuses } else { to = statuses }
                 }

@@ -1,0 +1,56 @@
+import Foundation
+import HeraldTestSupport
+import Testing
+
+@Suite("herald check, as a process")
+struct CheckCommandTests {
+    let templates = Fixtures.root.appendingPathComponent("templates").path
+
+    @Test func shippedRulesPass() async throws {
+        let rules = Fixtures.root.appendingPathComponent("rules.yaml").path
+        let (status, stdout, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates, "--allow-missing-env"])
+        #expect(status == 0, "\(stdout)\(stderr)")
+        #expect(!stdout.contains("error:"))
+        #expect(stderr.contains("0 errors"))
+        // Without --allow-missing-env the unset secrets are errors.
+        let (strictStatus, strictOut, _) = try await HeraldProcess.run(["check", "--rules", rules, "--templates", templates])
+        #expect(strictStatus == 1)
+        #expect(strictOut.contains("error: environment variable COD_WEBHOOK_SECRET is not set"))
+    }
+
+    /// Line and column (1-based) of the first occurrence of `needle` in `text`.
+    func position(of needle: String, in text: String) -> (Int, Int) {
+        let lines = text.components(separatedBy: "\n")
+        for (index, line) in lines.enumerated() {
+            if let range = line.range(of: needle) {
+                return (index + 1, line.distance(from: line.startIndex, to: range.lowerBound) + 1)
+            }
+        }
+        return (0, 0)
+    }
+
+    @Test func brokenCopyPointsAtTheMistakes() async throws {
+        var text = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "template: delivered }", with: "template: delivred }")
+        text = text.replacingOccurrences(of: "to: [delivered, DELIVERED, Completed]", with: "to: [delivered, DELIVERED, Compleded]")
+        text = text.replacingOccurrences(of: "from: prepared, to: out_for_delivery", with: "from: delivered, to: out_for_delivery")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let rules = folder.appendingPathComponent("rules.yaml").path
+        try text.write(toFile: rules, atomically: true, encoding: .utf8)
+
+        let (status, stdout, _) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates, "--allow-missing-env"])
+        #expect(status == 1)
+        let (templateLine, templateColumn) = position(of: "delivred", in: text)
+        let (statusLine, statusColumn) = position(of: "Compleded]", in: text)
+        let (transitionLine, transitionColumn) = position(of: "{ from: delivered", in: text)
+        let errors = stdout.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(errors == [
+            "\(rules):\(transitionLine):\(transitionColumn): error: rule 'out-for-delivery' can never fire: cod-fulfillment never goes from delivered to out_for_delivery",
+            "\(rules):\(statusLine):\(statusColumn): error: rule 'delivered': status 'Compleded' is never sent by any provider; did you mean 'Completed'?",
+            "\(rules):\(templateLine):\(templateColumn): error: rule 'delivered': template 'delivred' does not exist (no folder \(templates)/delivred)",
+        ])
+    }
+}
