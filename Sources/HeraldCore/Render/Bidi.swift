@@ -1,0 +1,59 @@
+import Mustache
+
+/// Keeps left-to-right values from scrambling right-to-left sentences.
+///
+/// In Arabic text, a reference such as `F-CSA6SFJ6EMY`, a phone number or a URL is wrapped in
+/// FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE (U+2068 … U+2069), as Unicode recommends for
+/// inline text of the other direction. Each isolate costs one UCS-2 unit in an SMS.
+public enum Bidi {
+    public static let firstStrongIsolate: Unicode.Scalar = "\u{2068}"
+    public static let popDirectionalIsolate: Unicode.Scalar = "\u{2069}"
+
+    /// Languages written right to left.
+    public static func isRightToLeft(_ locale: String) -> Bool {
+        ["ar", "he", "fa", "ur"].contains(PluralRules.language(of: locale))
+    }
+
+    /// `text` wrapped in isolates when it holds anything left-to-right (Latin letters, European
+    /// digits, `+`, `/`), unchanged when it is empty, already isolated or wholly right-to-left.
+    public static func isolate(_ text: String) -> String {
+        guard !text.isEmpty, text.unicodeScalars.first != firstStrongIsolate,
+            text.unicodeScalars.contains(where: isLeftToRight)
+        else { return text }
+        var result = String.UnicodeScalarView()
+        result.append(firstStrongIsolate)
+        result.append(contentsOf: text.unicodeScalars)
+        result.append(popDirectionalIsolate)
+        return String(result)
+    }
+
+    static func isLeftToRight(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case 0x0590...0x08FF, 0xFB1D...0xFDFF, 0xFE70...0xFEFF: return false  // Hebrew, Arabic, Syriac, Thaana, NKo
+        default: return scalar.properties.isAlphabetic
+        }
+    }
+}
+
+/// Mustache content types for plain text: `{{value}}` is inserted as is (no HTML escaping), and in
+/// right-to-left templates it is bidi-isolated. `{{{value}}}` opts a value out of isolation.
+enum HeraldContentTypes {
+    static let plain = "HERALD_TEXT"
+    static let rightToLeft = "HERALD_RTL"
+
+    struct Plain: MustacheContentType {
+        func escapeText(_ text: String) -> String { text }
+    }
+
+    struct RightToLeft: MustacheContentType {
+        func escapeText(_ text: String) -> String { Bidi.isolate(text) }
+    }
+
+    /// Registers both types once per process (the registry is global in swift-mustache).
+    static let registered: Bool = {
+        MustacheContentTypes.register(Plain(), named: plain)
+        MustacheContentTypes.register(RightToLeft(), named: rightToLeft)
+        return true
+    }()
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Mustache
+import Yams
+
+/// A message template in one locale, compiled once.
+public struct CompiledTemplate: Sendable {
+    public var name: String
+    public var locale: String
+    /// The file's text (without the trailing newline).
+    public var text: String
+    let template: MustacheTemplate
+    /// Variables used outside a section guarding them: reported when the event has no value.
+    let requiredVariables: [String]
+}
+
+/// Binds a message to a Meta-approved WhatsApp template (`templates/<name>/whatsapp.yaml`).
+public struct WhatsAppBinding: Sendable {
+    /// The approved template's name at Meta.
+    public var name: String
+    /// Herald locale → Meta language code (`ar` → `ar`, `en` → `en_US`).
+    public var languages: [String: String]
+    /// Ordered body parameters, each a small Mustache expression.
+    let parameters: [String: [MustacheTemplate]]
+    public var parameterTexts: [String]
+}
+
+/// Why the templates folder could not be loaded.
+public struct TemplateError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+
+    public var description: String { "\(file): error: \(message)" }
+}
+
+/// `templates/<name>/<locale>.mustache` (and optional `whatsapp.yaml`), loaded and compiled once.
+public struct TemplateStore: Sendable {
+    public var path: String
+    var templates: [String: [String: CompiledTemplate]]
+    var bindings: [String: WhatsAppBinding]
+
+    /// A store from templates compiled by `compile(_:name:locale:)`, for tests and tools.
+    public init(path: String = "", templates: [String: [String: CompiledTemplate]], bindings: [String: WhatsAppBinding] = [:]) {
+        self.path = path
+        self.templates = templates
+        self.bindings = bindings
+    }
+
+    /// Loads every template under `path`; throws every file that does not compile.
+    public static func load(path: String) throws -> TemplateStore {
+        _ = HeraldContentTypes.registered
+        let manager = FileManager.default
+        var templates: [String: [String: CompiledTemplate]] = [:]
+        var bindings: [String: WhatsAppBinding] = [:]
+        var errors: [TemplateError] = []
+        let names = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        for name in names.sorted() {
+            let folder = (path as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for file in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+                let filePath = (folder as NSString).appendingPathComponent(file)
+                if file == "whatsapp.yaml" {
+                    do {
+                        bindings[name] = try loadBinding(filePath)
+                    } catch let error as TemplateError {
+                        errors.append(error)
+                    }
+                    continue
+                }
+                guard file.hasSuffix(".mustache") else { continue }
+                let locale = String(file.dropLast(".mustache".count))
+                guard let data = manager.contents(atPath: filePath), let raw = String(data: data, encoding: .utf8) else {
+                    errors.append(TemplateError(file: filePath, message: "not readable UTF-8 text"))
+                    continue
+                }
+                do {
+                    templates[name, default: [:]][locale] = try compile(raw, name: name, locale: locale)
+                } catch {
+                    errors.append(TemplateError(file: filePath, message: "does not compile: \(error)"))
+                }
+            }
+        }
+        if !errors.isEmpty { throw TemplateErrors(errors: errors) }
+        return TemplateStore(path: path, templates: templates, bindings: bindings)
+    }
+
+    /// Compiles one template's text for `locale` (right-to-left locales isolate inserted values).
+    public static func compile(_ raw: String, name: String, locale: String) throws -> CompiledTemplate {
+        _ = HeraldContentTypes.registered
+        var text = raw
+        while let last = text.last, last.isNewline { text.removeLast() }
+        let contentType = Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain
+        let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + text)
+        return CompiledTemplate(
+            name: name, locale: locale, text: text, template: template, requiredVariables: TemplateScan.unguardedVariables(text))
+    }
+
+    static func loadBinding(_ path: String) throws -> WhatsAppBinding {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+            let node = try? Yams.compose(yaml: text), case .mapping(let mapping) = node
+        else { throw TemplateError(file: path, message: "must be a YAML mapping with name, languages and body") }
+        var name: String?
+        var languages: [String: String] = [:]
+        var body: [String] = []
+        for (key, value) in mapping {
+            switch key.string {
+            case "name": name = value.string
+            case "languages":
+                guard case .mapping(let entries) = value else { throw TemplateError(file: path, message: "languages must map locales to Meta language codes") }
+                for (locale, code) in entries { if let l = locale.string, let c = code.string { languages[l] = c } }
+            case "body":
+                guard case .sequence(let list) = value else { throw TemplateError(file: path, message: "body must be a list of parameters") }
+                body = list.compactMap(\.string)
+            default:
+                throw TemplateError(file: path, message: "unknown key '\(key.string ?? "?")' (name, languages, body)")
+            }
+        }
+        guard let name, !name.isEmpty else { throw TemplateError(file: path, message: "needs the approved template's name") }
+        guard !languages.isEmpty else { throw TemplateError(file: path, message: "needs languages: { ar: ar, fr: fr, en: en_US }") }
+        var parameters: [String: [MustacheTemplate]] = [:]
+        for locale in languages.keys {
+            let contentType = Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain
+            do {
+                parameters[locale] = try body.map { try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + $0) }
+            } catch {
+                throw TemplateError(file: path, message: "a body parameter does not compile: \(error)")
+            }
+        }
+        return WhatsAppBinding(name: name, languages: languages, parameters: parameters, parameterTexts: body)
+    }
+
+    /// The template for `locale`, falling back `ar-MA` → `ar` → `defaultLocale`.
+    public func template(_ name: String, locale: String, defaultLocale: String) -> CompiledTemplate? {
+        guard let byLocale = templates[name] else { return nil }
+        for candidate in Self.fallbacks(locale, defaultLocale: defaultLocale) {
+            if let template = byLocale[candidate] { return template }
+        }
+        return nil
+    }
+
+    public func binding(_ name: String) -> WhatsAppBinding? { bindings[name] }
+
+    public func has(_ name: String) -> Bool { templates[name] != nil }
+
+    public func locales(of name: String) -> [String] { templates[name].map { Array($0.keys).sorted() } ?? [] }
+
+    static func fallbacks(_ locale: String, defaultLocale: String) -> [String] {
+        var list = [locale]
+        let language = PluralRules.language(of: locale)
+        if language != locale { list.append(language) }
+        if !list.contains(defaultLocale) { list.append(defaultLocale) }
+        return list
+    }
+}
+
+public struct TemplateErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [TemplateError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Finds the variables a template inserts outside a section that tests them, so that a missing
+/// value is reported rather than silently rendered as nothing.
+enum TemplateScan {
+    static func unguardedVariables(_ text: String) -> [String] {
+        var result: [String] = []
+        var sections: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            var afterOpen = rest[open.upperBound...]
+            let triple = afterOpen.hasPrefix("{")
+            if triple { afterOpen = afterOpen.dropFirst() }
+            guard let close = afterOpen.range(of: "}}") else { break }
+            var tag = afterOpen[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = afterOpen[close.upperBound...]
+            if triple, rest.hasPrefix("}") { rest = rest.dropFirst() }
+            guard let sigil = tag.first else { continue }
+            switch sigil {
+            case "#", "^":
+                tag.removeFirst()
+                sections.append(tag.trimmingCharacters(in: .whitespaces))
+            case "/":
+                if !sections.isEmpty { sections.removeLast() }
+            case "!", ">", "%", "=":
+                continue
+            default:
+                if sigil == "&" { tag.removeFirst() }
+                let name = tag.trimmingCharacters(in: .whitespaces)
+                let guarded = sections.contains { name == $0 || name.hasPrefix($0 + ".") }
+                if !guarded, name != ".", !result.contains(name) { result.append(name) }
+            }
+        }
+        return result
+    }
+}
