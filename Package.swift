@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -30,6 +31,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,11 +77,11 @@ let package = Package(
             ],
             path: "bench/BareRoute"
         ),
-        // Rule evaluations per second for bench/rules.
+        // Rule evaluations and renders per second for bench/core.
         .executableTarget(
-            name: "RulesBench",
+            name: "CoreBench",
             dependencies: ["HeraldCore"],
-            path: "bench/RulesBench"
+            path: "bench/CoreBench"
         ),
         // Fixtures and signing helpers shared by the test targets.
         .target(

@@ -53,6 +53,13 @@ public enum PhoneNumber {
 
     /// The E.164 form of `raw`, reading national numbers in `defaultCountry` (ISO code such as `MA`).
     public static func normalize(_ raw: String, defaultCountry: String?) -> Result<String, Problem> {
+        // Fast path: already E.164 with a known calling code.
+        let utf8 = raw.utf8
+        if utf8.first == UInt8(ascii: "+"), utf8.count >= 8, utf8.count <= 16,
+            utf8.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), country(of: raw) != nil
+        {
+            return .success(raw)
+        }
         var text = Substring(raw.trimmingCharacters(in: [" ", "\t", "\n"]))
         guard !text.isEmpty else { return .failure(.empty) }
         var international = false

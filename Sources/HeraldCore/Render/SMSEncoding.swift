@@ -24,14 +24,12 @@ public struct SMSEncoding: Sendable, Equatable {
         var septets = 0
         var gsm = true
         for scalar in text.unicodeScalars {
-            if basic.contains(scalar) {
-                septets += 1
-            } else if extended.contains(scalar) {
-                septets += 2
-            } else {
+            let cost = septetCost(scalar)
+            if cost == 0 {
                 gsm = false
                 break
             }
+            septets += cost
         }
         if gsm {
             return SMSEncoding(alphabet: .gsm7, units: septets, segments: septets <= 160 ? 1 : (septets + 152) / 153)
@@ -40,10 +38,29 @@ public struct SMSEncoding: Sendable, Equatable {
         return SMSEncoding(alphabet: .ucs2, units: units, segments: units <= 70 ? 1 : (units + 66) / 67)
     }
 
+    /// Septets a character costs in GSM-7: 1 (basic set), 2 (extension table), 0 (not in GSM-7).
+    @inline(__always)
+    static func septetCost(_ scalar: Unicode.Scalar) -> Int {
+        let value = scalar.value
+        if value < 0x100 { return Int(latinCosts[Int(value)]) }
+        if scalar == "€" { return 2 }
+        return basic.contains(scalar) ? 1 : 0  // the Greek capitals of the basic set
+    }
+
+    /// Septet costs of U+0000…U+00FF, built once from the two tables.
+    static let latinCosts: [UInt8] = (0..<256).map { value in
+        let scalar = Unicode.Scalar(UInt8(value))
+        if basic.contains(scalar) { return 1 }
+        if extended.contains(scalar) { return 2 }
+        return 0
+    }
+
     /// Replaces typographic punctuation with GSM-7 equivalents when that makes the whole message
     /// GSM-7; letters are never changed. Returns nil when it would not help.
     public static func smartReplaced(_ text: String) -> String? {
-        guard of(text).alphabet == .ucs2 else { return nil }
+        guard of(text).alphabet == .ucs2, text.unicodeScalars.contains(where: { replacements[$0] != nil }) else {
+            return nil
+        }
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             if let replacement = replacements[scalar] {

@@ -6,12 +6,19 @@ import Mustache
 ///
 /// Missing values are nil (not empty strings), so `{{#order.tracking_url}}…{{/order.tracking_url}}`
 /// sections disappear when the provider sent no tracking URL.
-struct TemplateContext: MustacheParent {
+final class TemplateContext: MustacheParent {
     let event: CanonicalEvent
     /// The formatting locale, language and region: `ar-MA`, `fr-MA`, `ar-KW`.
     let locale: String
     let timeZone: TimeZone
     let formatters: Formatters
+
+    init(event: CanonicalEvent, locale: String, timeZone: TimeZone, formatters: Formatters) {
+        self.event = event
+        self.locale = locale
+        self.timeZone = timeZone
+        self.formatters = formatters
+    }
 
     func child(named name: String) -> Any? {
         switch name {
@@ -19,11 +26,9 @@ struct TemplateContext: MustacheParent {
         case "event": return event.event
         case "sandbox": return event.sandbox
         case "order": return OrderContext(parent: self)
-        case "customer": return PersonContext(name: event.customer.name, phone: event.customer.phone, extra: [
-            "city": event.customer.city, "address": event.customer.address, "locale": event.customer.locale,
-        ])
-        case "driver": return PersonContext(name: event.driver.name, phone: event.driver.phone, extra: [:])
-        case "items": return event.items.isEmpty ? nil : event.items.map { ItemContext(item: $0, currency: event.order.amount?.currency, unit: event.order.amount?.unit ?? .major, parent: self) }
+        case "customer": return PersonContext(parent: self, isDriver: false)
+        case "driver": return PersonContext(parent: self, isDriver: true)
+        case "items": return event.items.isEmpty ? nil : event.items.indices.map { ItemContext(parent: self, index: $0) }
         case "payload": return JSONContext.wrap(event.payload)
         case "occurred_at": return event.occurredAt.map { formatters.date($0, style: .dateTime, locale: locale, timeZone: timeZone) }
         case "occurred_date": return event.occurredAt.map { formatters.date($0, style: .date, locale: locale, timeZone: timeZone) }
@@ -82,33 +87,41 @@ struct OrderContext: MustacheParent {
     }
 }
 
+/// `customer.*` or `driver.*`.
 struct PersonContext: MustacheParent {
-    let name: String?
-    let phone: String?
-    let extra: [String: String?]
+    let parent: TemplateContext
+    let isDriver: Bool
 
     func child(named key: String) -> Any? {
+        let event = parent.event
+        let name = isDriver ? event.driver.name : event.customer.name
         switch key {
         case "name": return name
         case "first_name": return name.flatMap { $0.split(separator: " ").first.map(String.init) }
-        case "phone": return phone
-        default: return extra[key] ?? nil
+        case "phone": return isDriver ? event.driver.phone : event.customer.phone
+        case "city": return isDriver ? nil : event.customer.city
+        case "address": return isDriver ? nil : event.customer.address
+        case "locale": return isDriver ? nil : event.customer.locale
+        default: return nil
         }
     }
 }
 
 struct ItemContext: MustacheParent {
-    let item: CanonicalEvent.Item
-    let currency: String?
-    let unit: Amount.Unit
     let parent: TemplateContext
+    let index: Int
 
     func child(named name: String) -> Any? {
+        let item = parent.event.items[index]
+        let amount = parent.event.order.amount
         switch name {
         case "name": return item.name
         case "sku": return item.sku
         case "quantity": return item.quantity.map { parent.formatters.integer(NSDecimalNumber(decimal: $0).intValue, locale: parent.locale) }
-        case "price": return item.price.map { parent.formatters.amount(Amount(value: $0, unit: unit, currency: currency), locale: parent.locale) }
+        case "price":
+            return item.price.map {
+                parent.formatters.amount(Amount(value: $0, unit: amount?.unit ?? .major, currency: amount?.currency), locale: parent.locale)
+            }
         default: return nil
         }
     }

@@ -186,11 +186,10 @@ public enum FieldTest: Sendable {
         guard let value else { return false }
         switch self {
         case .equals(let expected):
-            if case .number(let number) = value,
-                let wanted = Decimal(string: expected, locale: Locale(identifier: "en_US_POSIX"))
-            {
+            if case .number(let number) = value, let wanted = Self.decimal(expected) {
                 return number == wanted
             }
+            if case .text(let text) = value { return text == expected }
             return value.text == expected
         case .oneOf(let set, _):
             return set.contains(value.text)
@@ -222,6 +221,12 @@ public enum FieldTest: Sendable {
             break
         }
         return "\(field) is \(value), wanted it to \(summary)"
+    }
+
+    /// `expected` as a number, parsed only for numeric values (rare in `equals`).
+    static func decimal(_ expected: String) -> Decimal? {
+        guard let first = expected.utf8.first, first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) else { return nil }
+        return Decimal(string: expected, locale: Locale(identifier: "en_US_POSIX"))
     }
 
     static func compare(_ value: FieldValue, _ threshold: Threshold) -> ComparisonResult? {
