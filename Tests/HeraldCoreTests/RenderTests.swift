@@ -307,3 +307,35 @@ struct PhoneNumberTests {
         #expect(PhoneNumber.country(of: "+96550001234") == "KW")
     }
 }
+
+@Suite("Template folder loading")
+struct TemplateStoreTests {
+    @Test func brokenTemplatesAndBindingsAreReportedWithTheirFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-templates-\(UUID().uuidString)")
+        let delivered = folder.appendingPathComponent("delivered")
+        try FileManager.default.createDirectory(at: delivered, withIntermediateDirectories: true)
+        try "Bonjour {{customer.first_name}}\n".write(to: delivered.appendingPathComponent("en.mustache"), atomically: true, encoding: .utf8)
+        try "Bonjour {{#customer.name}} oops\n".write(to: delivered.appendingPathComponent("fr.mustache"), atomically: true, encoding: .utf8)
+        try "name: x\nlanguage: { fr: fr }\n".write(to: delivered.appendingPathComponent("whatsapp.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try TemplateStore.load(path: folder.path)
+            Issue.record("loaded a broken folder")
+        } catch let errors as TemplateErrors {
+            let path = delivered.path
+            #expect(errors.errors.map(\.description) == [
+                "\(path)/fr.mustache:1:32: error: a section is opened but never closed ({{/name}} missing)",
+                "\(path)/whatsapp.yaml: error: unknown key 'language' (name, languages, body)",
+            ])
+        }
+    }
+
+    @Test func shippedTemplatesCoverEveryRuleInEveryLocale() throws {
+        let store = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        for rule in ruleSet.rules {
+            guard let send = rule.send else { continue }
+            #expect(store.locales(of: send.template) == ["ar", "en", "fr"], "\(send.template)")
+        }
+        #expect(store.binding("out_for_delivery")?.name == "herald_out_for_delivery")
+    }
+}

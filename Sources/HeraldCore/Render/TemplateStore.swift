@@ -75,6 +75,12 @@ public struct TemplateStore: Sendable {
                 }
                 do {
                     templates[name, default: [:]][locale] = try compile(raw, name: name, locale: locale)
+                } catch let error as MustacheTemplate.ParserError {
+                    // Columns on line 1 include the content-type pragma Herald puts in front.
+                    let pragma = "{{% CONTENT_TYPE: \(Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain) }}"
+                    let line = error.context.lineNumber
+                    let column = line == 1 ? max(1, error.context.columnNumber - pragma.count) : error.context.columnNumber
+                    errors.append(TemplateError(file: "\(filePath):\(line):\(column)", message: Self.explain(error.error)))
                 } catch {
                     errors.append(TemplateError(file: filePath, message: "does not compile: \(error)"))
                 }
@@ -93,6 +99,17 @@ public struct TemplateStore: Sendable {
         let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + text)
         return CompiledTemplate(
             name: name, locale: locale, text: text, template: template, requiredVariables: TemplateScan.unguardedVariables(text))
+    }
+
+    static func explain(_ error: any Error) -> String {
+        switch error as? MustacheTemplate.Error {
+        case .sectionCloseNameIncorrect?: return "the closing tag does not match the open section"
+        case .unfinishedName?: return "a tag is not closed with }}"
+        case .expectedSectionEnd?: return "a section is opened but never closed ({{/name}} missing)"
+        case .invalidSetDelimiter?: return "invalid delimiter change"
+        case .invalidConfigVariableSyntax?, .unrecognisedConfigVariable?: return "invalid {{% … }} pragma"
+        default: return "does not compile (\(error))"
+        }
     }
 
     static func loadBinding(_ path: String) throws -> WhatsAppBinding {

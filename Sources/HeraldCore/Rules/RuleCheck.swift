@@ -27,6 +27,7 @@ public struct RuleCheck {
         }
         let providersByName = Dictionary(ruleSet.providers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let channelNames = Set(ruleSet.channels.map(\.name))
+        let channelsByName = Dictionary(ruleSet.channels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for missing in ruleSet.missingVariables {
             report(
                 allowMissingEnvironment ? .warning : .error,
@@ -55,6 +56,14 @@ public struct RuleCheck {
                 report(.error, message, at: rule.location(of: part))
             }
             checkTemplate(rule, report: report)
+            if let send = rule.send, channelsByName[send.channel]?.type == "whatsapp-cloud",
+                !FileManager.default.fileExists(atPath: ((templatesPath as NSString).appendingPathComponent(send.template) as NSString).appendingPathComponent("whatsapp.yaml"))
+            {
+                report(
+                    .warning,
+                    "rule '\(rule.id)': template '\(send.template)' has no whatsapp.yaml; WhatsApp only delivers business-initiated messages through an approved template",
+                    at: rule.location(of: "send.template"))
+            }
             for earlier in ruleSet.rules[..<index] where earlier.stop && Self.covers(earlier.when, rule.when) {
                 report(
                     .warning,

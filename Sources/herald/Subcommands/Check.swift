@@ -25,8 +25,16 @@ extension Herald {
                 ruleSet: ruleSet, templatesPath: rulesOptions.templates, allowMissingEnvironment: allowMissingEnv
             ).run()
             for problem in problems { print(problem.description) }
-            let errors = problems.filter { $0.severity == .error }.count
-            let warnings = problems.count - errors
+            // Templates that do not compile, or WhatsApp bindings that do not load.
+            var templateErrors: [TemplateError] = []
+            do {
+                _ = try TemplateStore.load(path: rulesOptions.templates)
+            } catch let errors as TemplateErrors {
+                templateErrors = errors.errors
+                for error in templateErrors { print(error.description) }
+            }
+            let errors = problems.filter { $0.severity == .error }.count + templateErrors.count
+            let warnings = problems.count - (errors - templateErrors.count)
             printError(
                 "\(rulesOptions.rules): \(ruleSet.rules.count) rules, \(ruleSet.providers.count) providers, "
                     + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
