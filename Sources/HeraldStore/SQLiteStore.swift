@@ -74,6 +74,45 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Events in arrival order after `id`, for export (a page at a time, so memory stays flat).
+    public func eventsAfter(id: Int64, provider: String?, since: Date?, limit: Int) async throws -> [StoredEvent] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            var sql = "SELECT * FROM events WHERE id > ?"
+            var arguments: StatementArguments = [id]
+            if let provider {
+                sql += " AND provider = ?"
+                _ = arguments.append(contentsOf: [provider])
+            }
+            if let since {
+                sql += " AND received_at >= ?"
+                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+            }
+            sql += " ORDER BY id LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedEvent)
+        }
+    }
+
+    /// Every order's last known status (for `herald dry-run --db`).
+    public func orderStates() async throws -> [OrderState] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY provider, reference").map { row in
+                OrderState(
+                    provider: row["provider"], reference: row["reference"], status: row["status"],
+                    occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    eventID: row["event_id"])
+            }
+        }
+    }
+
+    /// Opens an existing database without creating or migrating anything; for read-only tools.
+    public static func openExisting(path: String) throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError("no store at \(path)") }
+        return try SQLiteStore(path: path)
+    }
+
     /// The value of a PRAGMA on the writer connection, for checks of durability settings.
     func pragma(_ name: String) async throws -> String? {
         try await pool.write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }

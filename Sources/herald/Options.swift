@@ -11,13 +11,23 @@ struct RulesOptions: ParsableArguments {
     @Option(help: "The templates folder.")
     var templates: String = "templates"
 
-    /// Loads the rules or prints every problem as file:line:col: error: … and exits 1.
-    func loadRuleSet() throws -> RuleSet {
+    /// Loads the rules or prints every problem as file:line:col: error: … and exits `failure`.
+    func loadRuleSet(failure: Int32 = 1) throws -> RuleSet {
         do {
             return try RuleSet.load(path: rules)
         } catch let errors as ConfigErrors {
             for error in errors.errors { printError(error.description) }
-            throw ExitCode(1)
+            throw ExitCode(failure)
+        }
+    }
+
+    /// Loads the templates or prints every problem and exits `failure`.
+    func loadTemplates(failure: Int32 = 1) throws -> TemplateStore {
+        do {
+            return try TemplateStore.load(path: templates)
+        } catch let errors as TemplateErrors {
+            for error in errors.errors { printError(error.description) }
+            throw ExitCode(failure)
         }
     }
 }

@@ -9,6 +9,7 @@ final class HeraldProcess: Sendable {
     }
 
     let process: Process
+    private let pipes: (out: Pipe, err: Pipe)
     private final class Output: Sendable {
         let value = Mutex<(stdout: Data, stderr: Data)>((Data(), Data()))
     }
@@ -26,6 +27,7 @@ final class HeraldProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         self.process = process
+        self.pipes = (out, err)
         out.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
             output.value.withLock { $0.stdout.append(data) }
@@ -47,7 +49,12 @@ final class HeraldProcess: Sendable {
             if Date() > deadline { return nil }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try? await Task.sleep(for: .milliseconds(50))  // let the pipes drain
+        // Collect whatever the handlers have not delivered yet.
+        for (pipe, isError) in [(pipes.out, false), (pipes.err, true)] {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+            output.value.withLock { isError ? $0.stderr.append(rest) : $0.stdout.append(rest) }
+        }
         return process.terminationStatus
     }
 

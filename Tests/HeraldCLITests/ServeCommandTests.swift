@@ -9,12 +9,12 @@ import FoundationNetworking
 
 @Suite("herald serve and herald events, as processes")
 struct ServeCommandTests {
-    let folder: URL
-
-    init() throws {
+    init() {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
+
+    let folder: URL
 
     var rulesPath: String { folder.appendingPathComponent("rules.yaml").path }
 

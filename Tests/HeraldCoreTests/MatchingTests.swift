@@ -146,7 +146,7 @@ struct MatchingTests {
         ])
         #expect(set.matchingRules(Self.delivered).map(\.id) == ["any-delivery", "casablanca"])
         // A stop rule that does not match stops nothing.
-        let wakilni = Self.event("wakilni", "order-confirmed.json")
+        let wakilni = Self.event("wakilni", "2-order-confirmed.json")
         #expect(set.matchingRules(wakilni).map(\.id) == ["after-stop", "elsewhere"])
     }
 
@@ -159,7 +159,7 @@ struct MatchingTests {
                 when: { provider: elebne, event: [product.stock_low, product.stock_out], sandbox: false }
                 send: { channel: sms, to: "${MERCHANT_PHONE}", template: stock_alert, locale: fr }
             """)
-        var stock = Self.event("elebne", "product-stock-low.json")
+        var stock = Self.event("elebne", "3-product-stock-low.json")
         #expect(set.matchingRules(stock).map(\.id) == ["stock"])
         stock.sandbox = true
         #expect(set.matchingRules(stock).map(\.id) == ["ignore-sandbox"])

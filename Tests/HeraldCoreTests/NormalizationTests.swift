@@ -42,7 +42,7 @@ struct NormalizationTests {
     }
 
     @Test func wakilniLocalTimestampsAreBeirutTime() throws {
-        let result = normalize("wakilni", "order-confirmed.json")
+        let result = normalize("wakilni", "2-order-confirmed.json")
         #expect(result.parseError == nil)
         #expect(result.dedupeKey == "e2986cd1-1e85-4ef1-a85a-89488dd27b92")
         let event = try #require(result.event)
@@ -57,7 +57,7 @@ struct NormalizationTests {
     }
 
     @Test func wakilniDeliveryIDComesFromTheHeader() {
-        let body = Fixtures.sample("wakilni", "order-created.json")
+        let body = Fixtures.sample("wakilni", "1-order-created.json")
         let headers = Fixtures.signedHeaders(provider: "wakilni", body: body, deliveryID: "dlv-42")
         let result = ruleSet.provider(named: "wakilni")!.normalize(
             Fixtures.request(provider: "wakilni", body: body, headers: headers))
@@ -88,7 +88,7 @@ struct NormalizationTests {
     }
 
     @Test func elebneOrderAmountsAreMinorUnits() throws {
-        let result = normalize("elebne", "order-new.json")
+        let result = normalize("elebne", "1-order-new.json")
         #expect(result.parseError == nil)
         #expect(result.dedupeKey == "order.new|EL-3XXXXXXXXXXXXXX|NEW||||")
         let event = try #require(result.event)
@@ -104,12 +104,12 @@ struct NormalizationTests {
     }
 
     @Test func elebneCancellationAndStockEvents() throws {
-        let cancelled = try #require(normalize("elebne", "order-cancelled.json").event)
+        let cancelled = try #require(normalize("elebne", "2-order-cancelled.json").event)
         #expect(cancelled.order.status == "CANCELLED")
         #expect(cancelled.order.previousStatus == "NEW")
         #expect(cancelled.order.cancellationReason == "Ingrédients indisponibles")
 
-        let stock = normalize("elebne", "product-stock-low.json")
+        let stock = normalize("elebne", "3-product-stock-low.json")
         #expect(stock.parseError == nil)
         #expect(stock.event?.event == "product.stock_low")
         #expect(stock.event?.order.reference == nil)

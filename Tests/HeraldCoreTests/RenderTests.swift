@@ -57,9 +57,9 @@ struct RenderTests {
             ("on_the_way", "armada", "dispatched.json"),
             ("delivered", "cod-fulfillment", "delivered.json"),
             ("delivery_failed", "cod-fulfillment", "delivered.json"),
-            ("order_cancelled", "elebne", "order-cancelled.json"),
-            ("refund_processed", "elebne", "order-new.json"),
-            ("stock_alert", "elebne", "product-stock-low.json"),
+            ("order_cancelled", "elebne", "2-order-cancelled.json"),
+            ("refund_processed", "elebne", "1-order-new.json"),
+            ("stock_alert", "elebne", "3-product-stock-low.json"),
         ]
         var lines: [String] = []
         for (template, provider, file) in cases {
@@ -197,7 +197,7 @@ struct RenderTests {
     }
 
     @Test func missingVariablesRenderEmptyAndAreReported() throws {
-        let event = fixture.event("wakilni", "order-confirmed.json")  // Wakilni sends no customer
+        let event = fixture.event("wakilni", "2-order-confirmed.json")  // Wakilni sends no customer
         let template = try TemplateStore.compile(
             "Bonjour {{customer.name}}{{#customer.first_name}} ({{customer.first_name}}){{/customer.first_name}}, {{order.reference}}",
             name: "t", locale: "fr")

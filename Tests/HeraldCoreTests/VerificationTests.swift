@@ -22,8 +22,8 @@ struct VerificationTests {
     @Test(
         "each seed payload signed the way its provider signs is accepted",
         arguments: [
-            ("cod-fulfillment", "delivered.json"), ("wakilni", "order-confirmed.json"), ("armada", "dispatched.json"),
-            ("elebne", "order-new.json"), ("storefront", "order-paid.json"),
+            ("cod-fulfillment", "delivered.json"), ("wakilni", "2-order-confirmed.json"), ("armada", "dispatched.json"),
+            ("elebne", "1-order-new.json"), ("storefront", "order-paid.json"),
         ])
     func seedPayloadsVerify(provider: String, file: String) {
         #expect(verify(provider, body: Fixtures.sample(provider, file)) == .verified)
@@ -55,7 +55,7 @@ struct VerificationTests {
         let base64 = [HeaderField(name: "X-Webhook-Signature", value: Fixtures.hmacBase64(body))]
         #expect(verify("cod-fulfillment", body: body, headers: base64) == .rejected("X-Webhook-Signature is not a hex HMAC-SHA256"))
 
-        let wakilni = Fixtures.sample("wakilni", "order-confirmed.json")
+        let wakilni = Fixtures.sample("wakilni", "2-order-confirmed.json")
         let hex = [HeaderField(name: "x-webhook-signature", value: Fixtures.hmacHex(wakilni))]
         #expect(verify("wakilni", body: wakilni, headers: hex) == .rejected("x-webhook-signature is not a base64 HMAC-SHA256"))
     }
@@ -83,7 +83,7 @@ struct VerificationTests {
         var environment = Fixtures.environment
         environment.values["WAKILNI_WEBHOOK_SECRET"] = nil
         let ruleSet = try Fixtures.shippedRuleSet(environment: environment)
-        let body = Fixtures.sample("wakilni", "order-confirmed.json")
+        let body = Fixtures.sample("wakilni", "2-order-confirmed.json")
         let outcome = ruleSet.provider(named: "wakilni")!.verification.verify(
             Fixtures.request(provider: "wakilni", body: body), now: now)
         #expect(outcome == .unconfigured(missing: ["WAKILNI_WEBHOOK_SECRET"]))

@@ -53,8 +53,8 @@ struct IntakeTests {
     @Test(
         "each seed webhook, signed as its provider signs, is stored before the 200",
         arguments: [
-            ("cod-fulfillment", "delivered.json"), ("wakilni", "order-confirmed.json"), ("armada", "dispatched.json"),
-            ("elebne", "order-new.json"), ("storefront", "order-paid.json"),
+            ("cod-fulfillment", "delivered.json"), ("wakilni", "2-order-confirmed.json"), ("armada", "dispatched.json"),
+            ("elebne", "1-order-new.json"), ("storefront", "order-paid.json"),
         ])
     func acceptsSeedPayloads(provider: String, file: String) async throws {
         let harness = try Harness()
@@ -74,7 +74,7 @@ struct IntakeTests {
 
     @Test func sixRedeliveriesAnswerDuplicateAndStoreOne() async throws {
         let harness = try Harness()
-        let body = Fixtures.sample("wakilni", "order-confirmed.json")
+        let body = Fixtures.sample("wakilni", "2-order-confirmed.json")
         try await harness.app().test(.router) { client in
             var answers: [String] = []
             for attempt in 1...6 {
@@ -200,7 +200,7 @@ struct IntakeTests {
         var environment = Fixtures.environment
         environment.values["ELEBNE_WEBHOOK_SECRET"] = nil
         let harness = try Harness(ruleSet: try Fixtures.shippedRuleSet(environment: environment))
-        let body = Fixtures.sample("elebne", "order-new.json")
+        let body = Fixtures.sample("elebne", "1-order-new.json")
         try await harness.app().test(.router) { client in
             let (status, answer) = try await client.post(
                 "/webhooks/elebne", body: body, headers: Fixtures.signedHeaders(provider: "elebne", body: body))
@@ -232,7 +232,7 @@ struct IntakeTests {
     @Test func logsNeverCarrySecretsOrPhoneNumbers() async throws {
         let harness = try Harness()
         try await harness.app().test(.router) { client in
-            for (provider, file) in [("cod-fulfillment", "delivered.json"), ("elebne", "order-new.json"), ("armada", "dispatched.json")] {
+            for (provider, file) in [("cod-fulfillment", "delivered.json"), ("elebne", "1-order-new.json"), ("armada", "dispatched.json")] {
                 let body = Fixtures.sample(provider, file)
                 _ = try await client.post("/webhooks/\(provider)", body: body, headers: Fixtures.signedHeaders(provider: provider, body: body))
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Phone numbers in E.164 (`+212661234567`), from what providers send: national forms with a
 /// trunk 0 (`0661234567` in Morocco), `00` international prefixes, spaces and dashes, and
 /// international numbers written without their `+` (`212680980068`).
@@ -9,28 +11,30 @@ public enum PhoneNumber {
         let callingCode: String
         let lengths: ClosedRange<Int>
         let trunk: String?
+        /// The zone most of the country's numbers live in (for quiet hours).
+        var timeZone: String = "UTC"
     }
 
     static let countries: [Country] = [
-        Country(code: "MA", callingCode: "212", lengths: 9...9, trunk: "0"),
-        Country(code: "LB", callingCode: "961", lengths: 7...8, trunk: "0"),
-        Country(code: "KW", callingCode: "965", lengths: 8...8, trunk: nil),
-        Country(code: "MR", callingCode: "222", lengths: 8...8, trunk: nil),
-        Country(code: "FR", callingCode: "33", lengths: 9...9, trunk: "0"),
-        Country(code: "DZ", callingCode: "213", lengths: 8...9, trunk: "0"),
-        Country(code: "TN", callingCode: "216", lengths: 8...8, trunk: nil),
-        Country(code: "SN", callingCode: "221", lengths: 9...9, trunk: nil),
-        Country(code: "SA", callingCode: "966", lengths: 8...9, trunk: "0"),
-        Country(code: "AE", callingCode: "971", lengths: 8...9, trunk: "0"),
-        Country(code: "QA", callingCode: "974", lengths: 8...8, trunk: nil),
-        Country(code: "BH", callingCode: "973", lengths: 8...8, trunk: nil),
-        Country(code: "OM", callingCode: "968", lengths: 8...8, trunk: nil),
-        Country(code: "JO", callingCode: "962", lengths: 8...9, trunk: "0"),
-        Country(code: "EG", callingCode: "20", lengths: 9...10, trunk: "0"),
-        Country(code: "ES", callingCode: "34", lengths: 9...9, trunk: nil),
-        Country(code: "BE", callingCode: "32", lengths: 8...9, trunk: "0"),
-        Country(code: "GB", callingCode: "44", lengths: 9...10, trunk: "0"),
-        Country(code: "US", callingCode: "1", lengths: 10...10, trunk: nil),
+        Country(code: "MA", callingCode: "212", lengths: 9...9, trunk: "0", timeZone: "Africa/Casablanca"),
+        Country(code: "LB", callingCode: "961", lengths: 7...8, trunk: "0", timeZone: "Asia/Beirut"),
+        Country(code: "KW", callingCode: "965", lengths: 8...8, trunk: nil, timeZone: "Asia/Kuwait"),
+        Country(code: "MR", callingCode: "222", lengths: 8...8, trunk: nil, timeZone: "Africa/Nouakchott"),
+        Country(code: "FR", callingCode: "33", lengths: 9...9, trunk: "0", timeZone: "Europe/Paris"),
+        Country(code: "DZ", callingCode: "213", lengths: 8...9, trunk: "0", timeZone: "Africa/Algiers"),
+        Country(code: "TN", callingCode: "216", lengths: 8...8, trunk: nil, timeZone: "Africa/Tunis"),
+        Country(code: "SN", callingCode: "221", lengths: 9...9, trunk: nil, timeZone: "Africa/Dakar"),
+        Country(code: "SA", callingCode: "966", lengths: 8...9, trunk: "0", timeZone: "Asia/Riyadh"),
+        Country(code: "AE", callingCode: "971", lengths: 8...9, trunk: "0", timeZone: "Asia/Dubai"),
+        Country(code: "QA", callingCode: "974", lengths: 8...8, trunk: nil, timeZone: "Asia/Qatar"),
+        Country(code: "BH", callingCode: "973", lengths: 8...8, trunk: nil, timeZone: "Asia/Bahrain"),
+        Country(code: "OM", callingCode: "968", lengths: 8...8, trunk: nil, timeZone: "Asia/Muscat"),
+        Country(code: "JO", callingCode: "962", lengths: 8...9, trunk: "0", timeZone: "Asia/Amman"),
+        Country(code: "EG", callingCode: "20", lengths: 9...10, trunk: "0", timeZone: "Africa/Cairo"),
+        Country(code: "ES", callingCode: "34", lengths: 9...9, trunk: nil, timeZone: "Europe/Madrid"),
+        Country(code: "BE", callingCode: "32", lengths: 8...9, trunk: "0", timeZone: "Europe/Brussels"),
+        Country(code: "GB", callingCode: "44", lengths: 9...10, trunk: "0", timeZone: "Europe/London"),
+        Country(code: "US", callingCode: "1", lengths: 10...10, trunk: nil, timeZone: "America/New_York"),
     ]
 
     public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -106,6 +110,12 @@ public enum PhoneNumber {
         }
         guard (8...15).contains(digits.count) else { return .failure(.unknownCountry(nil)) }
         return .success("+" + digits)  // a country not in the table: trust the sender's digits
+    }
+
+    /// The time zone of an E.164 number's country, when known.
+    public static func timeZone(of e164: String) -> TimeZone? {
+        guard let code = country(of: e164), let entry = countries.first(where: { $0.code == code }) else { return nil }
+        return TimeZone(identifier: entry.timeZone)
     }
 
     /// The ISO country of an E.164 number, when its calling code is known.

@@ -1,0 +1,158 @@
+import Foundation
+
+extension DryRunResult {
+    /// One line of `--format json`: DESIGN.md's keys in DESIGN.md's order, then Herald's extras.
+    public func jsonLine() -> String {
+        var members: [(key: String, value: JSONValue)] = [
+            ("input", .string(input)),
+            ("provider", provider.map(JSONValue.string) ?? .null),
+            ("verification", .string(verification.rawValue)),
+            ("event", event.map(\.json) ?? .null),
+            ("rules", .array(rules.map { rule in
+                .object([("id", .string(rule.id)), ("matched", .bool(rule.matched)), ("reason", rule.reason.map(JSONValue.string) ?? .null)])
+            })),
+            ("messages", .array(messages.map(\.json))),
+            ("errors", .array(errors.map(JSONValue.string))),
+        ]
+        members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
+        members.append(("stale", .bool(stale)))
+        return JSONValue.object(members).serialized()
+    }
+
+    /// The block `--format text` prints for people.
+    public func textBlock() -> String {
+        var lines: [String] = []
+        var head = "\(input) — \(provider ?? "unknown provider")"
+        if provider != nil { head += ", verification \(verification.rawValue)" }
+        lines.append(head)
+        if let event {
+            var parts = [event.event ?? "event", event.order.reference ?? "no reference"]
+            if event.order.status != nil || event.order.previousStatus != nil {
+                parts.append("\(event.order.previousStatus ?? "?") → \(event.order.status ?? "?")")
+            }
+            if let occurredAt = event.occurredAt { parts.append(Timestamp.format(occurredAt)) }
+            if event.sandbox { parts.append("sandbox") }
+            lines.append("  event    " + parts.joined(separator: " · "))
+        }
+        if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
+        if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
+        for error in errors { lines.append("  error    \(error)") }
+        for (index, rule) in rules.enumerated() {
+            let label = index == 0 ? "  rules    " : "           "
+            lines.append(label + (rule.matched ? "✓ \(rule.id)" : "✗ \(rule.id): \(rule.reason ?? "")"))
+        }
+        for message in messages {
+            let m = message.planned.message
+            var head = "  message  \(m.rule) → \(m.channel) to \(m.to ?? "nobody") (\(m.locale), \(m.localeReason))"
+            if let encoding = m.encoding {
+                head += " · \(encoding.alphabet.rawValue), \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
+            }
+            lines.append(head)
+            if let call = m.whatsapp {
+                lines.append("           WhatsApp template \(call.name) (\(call.language)) with [\(call.parameters.joined(separator: ", "))]")
+            }
+            if let deferred = message.planned.deferredUntil {
+                lines.append("           deferred until \(Timestamp.format(deferred)) (quiet hours)")
+            }
+            if let duplicateOf = message.duplicateOf {
+                lines.append("           duplicate of \(duplicateOf): not sent again")
+            }
+            for problem in m.problems { lines.append("           problem: \(problem)") }
+            if !m.missingVariables.isEmpty {
+                lines.append("           missing: \(m.missingVariables.joined(separator: ", "))")
+            }
+            if !m.text.isEmpty {
+                for textLine in m.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    lines.append("           │ \(textLine)")
+                }
+            }
+        }
+        if rules.isEmpty, errors.isEmpty, duplicateOf == nil, !stale, event != nil {
+            lines.append("  rules    none evaluated")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension DryRunMessage {
+    var json: JSONValue {
+        let m = planned.message
+        var members: [(key: String, value: JSONValue)] = [
+            ("rule", .string(m.rule)),
+            ("channel", .string(m.channel)),
+            ("to", m.to.map(JSONValue.string) ?? .null),
+            ("locale", .string(m.locale)),
+            ("text", .string(m.text)),
+            ("encoding", m.encoding.map { .string($0.alphabet.rawValue) } ?? .null),
+            ("segments", m.encoding.map { .number("\($0.segments)") } ?? .null),
+            ("idempotency_key", m.idempotencyKey.map(JSONValue.string) ?? .null),
+            ("deferred_until", planned.deferredUntil.map { .string(Timestamp.format($0)) } ?? .null),
+        ]
+        members.append(("locale_reason", .string(m.localeReason)))
+        members.append(("whatsapp", m.whatsapp.map { call in
+            .object([
+                ("name", .string(call.name)), ("language", .string(call.language)),
+                ("parameters", .array(call.parameters.map(JSONValue.string))),
+            ])
+        } ?? .null))
+        members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
+        members.append(("missing_variables", .array(m.missingVariables.map(JSONValue.string))))
+        members.append(("problems", .array(m.problems.map(JSONValue.string))))
+        return .object(members)
+    }
+}
+
+extension CanonicalEvent {
+    /// The canonical event as JSON, keys in a fixed order (the provider's payload is left out:
+    /// it is the input itself).
+    public var json: JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.format($0)) } ?? .null }
+        func number(_ value: Decimal?) -> JSONValue { value.map { .number("\($0)") } ?? .null }
+        return .object([
+            ("provider", .string(provider)),
+            ("event", text(event)),
+            ("occurred_at", date(occurredAt)),
+            ("received_at", date(receivedAt)),
+            ("sandbox", .bool(sandbox)),
+            ("order", .object([
+                ("reference", text(order.reference)),
+                ("status", text(order.status)),
+                ("previous_status", text(order.previousStatus)),
+                ("status_group", text(order.statusGroup)),
+                ("amount", number(order.amount?.majorUnits)),
+                ("currency", text(order.amount?.currency)),
+                ("tracking_number", text(order.trackingNumber)),
+                ("tracking_url", text(order.trackingURL)),
+                ("delivery_notes", text(order.deliveryNotes)),
+                ("created_at", date(order.createdAt)),
+                ("cancellation_reason", text(order.cancellationReason)),
+            ])),
+            ("customer", .object([
+                ("name", text(customer.name)), ("phone", text(customer.phone)), ("city", text(customer.city)),
+                ("address", text(customer.address)), ("locale", text(customer.locale)),
+            ])),
+            ("driver", .object([("name", text(driver.name)), ("phone", text(driver.phone))])),
+            ("items", .array(items.map { item in
+                .object([
+                    ("name", text(item.name)), ("sku", text(item.sku)), ("quantity", number(item.quantity)),
+                    ("price", number(item.price)),
+                ])
+            })),
+        ])
+    }
+}
+
+extension DryRunSummary {
+    public var text: String {
+        var lines: [String] = []
+        lines.append(
+            "\(inputs) input\(inputs == 1 ? "" : "s"): \(verified) verified, \(verificationFailed) failed verification, "
+                + "\(failedInputs) with errors; \(duplicates) duplicate\(duplicates == 1 ? "" : "s"), \(stale) stale")
+        let perChannel = byChannelAndLocale.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        lines.append(
+            "\(messages) message\(messages == 1 ? "" : "s")\(perChannel.isEmpty ? "" : " (\(perChannel))"), "
+                + "\(suppressed) suppressed as duplicates, \(segments) SMS segment\(segments == 1 ? "" : "s")")
+        return lines.joined(separator: "\n")
+    }
+}

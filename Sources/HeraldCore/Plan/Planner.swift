@@ -1,0 +1,44 @@
+import Foundation
+
+/// A message an event yields, with when it may go out.
+public struct PlannedMessage: Sendable, Equatable {
+    public var message: RenderedMessage
+    /// Set when quiet hours apply: the end of the window in the recipient's time zone.
+    public var deferredUntil: Date?
+}
+
+/// What one event yields: every rule's verdict and the messages of those that matched.
+public struct Plan: Sendable {
+    public var rules: [RuleResult]
+    public var messages: [PlannedMessage]
+}
+
+/// normalize → rules → render, the pure core shared by `herald dry-run` and the worker.
+public struct Planner: Sendable {
+    public var ruleSet: RuleSet
+    public var renderer: MessageRenderer
+
+    public init(ruleSet: RuleSet, templates: TemplateStore, formatters: Formatters = Formatters()) {
+        self.ruleSet = ruleSet
+        self.renderer = MessageRenderer(ruleSet: ruleSet, templates: templates, formatters: formatters)
+    }
+
+    /// The plan for `event` at `now` (for quiet hours). `localeOverride` forces every message's locale.
+    public func plan(_ event: CanonicalEvent, now: Date, localeOverride: String? = nil) -> Plan {
+        let results = ruleSet.evaluate(event)
+        var messages: [PlannedMessage] = []
+        for (rule, result) in zip(ruleSet.rules, results) where result.matched {
+            var rule = rule
+            if let localeOverride { rule.send?.locale = localeOverride }
+            guard let message = renderer.render(rule, event: event) else { continue }
+            var deferred: Date?
+            if let quiet = ruleSet.defaults.quietHours {
+                let zone = message.to.flatMap(PhoneNumber.timeZone(of:))
+                    ?? ruleSet.provider(named: event.provider)?.timeZone ?? ruleSet.defaults.timeZone
+                deferred = quiet.deferral(at: now, timeZone: zone)
+            }
+            messages.append(PlannedMessage(message: message, deferredUntil: deferred))
+        }
+        return Plan(rules: results, messages: messages)
+    }
+}

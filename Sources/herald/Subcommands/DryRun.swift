@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+extension Herald {
+    struct DryRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dry-run",
+            abstract: "Run the rules against captured webhooks and show what would be sent. Writes nothing.",
+            discussion: """
+                PATH is a file or a folder (read recursively, *.json, in name order). Each file is an
+                envelope written by `herald export` or a bare JSON body whose provider is --provider or
+                its folder's name (samples/<provider>/…).
+                Exit status: 0 all inputs processed; 1 some input could not be read, parsed or verified
+                (the others are still reported) or --expect found differences; 2 the rules or templates
+                do not load.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
+        @OptionGroup var rulesOptions: RulesOptions
+
+        @Option(help: "The provider of bare bodies (otherwise their folder's name).")
+        var provider: String?
+
+        @Option(help: "text (for people) or json (JSON Lines, one object per input).")
+        var format: Format = .text
+
+        @Option(help: "The moment quiet hours are judged at, ISO 8601 (default: each envelope's received_at, else now).")
+        var now: String?
+
+        @Option(help: "Render every message in this locale.")
+        var locale: String?
+
+        @Option(help: "Start from this live store's order state (read only).")
+        var db: String?
+
+        @Option(help: "Compare the JSON Lines output with this saved file and print the differences.")
+        var expect: String?
+
+        @Argument(help: "Files or folders of captured webhooks.")
+        var paths: [String]
+
+        /// Larger files are refused unread: a captured body is at most a few hundred kilobytes.
+        static let maxInputSize = 8 << 20
+
+        func run() async throws {
+            let ruleSet = try rulesOptions.loadRuleSet(failure: 2)
+            let templates = try rulesOptions.loadTemplates(failure: 2)
+            var moment: Date?
+            if let now {
+                guard let parsed = Timestamp.parse(now, defaultTimeZone: ruleSet.defaults.timeZone) else {
+                    printError("error: --now '\(now)' is not an ISO 8601 date")
+                    throw ExitCode(2)
+                }
+                moment = parsed
+            }
+            let session = DryRunSession(ruleSet: ruleSet, templates: templates, now: moment, localeOverride: locale)
+            if let db {
+                do {
+                    let store = try SQLiteStore.openExisting(path: db)
+                    for state in try await store.orderStates() {
+                        session.knowOrder(
+                            provider: state.provider, reference: state.reference, status: state.status,
+                            occurredAt: state.occurredAt)
+                    }
+                    try await store.close()
+                } catch {
+                    printError("\(db): error: \(error)")
+                    throw ExitCode(2)
+                }
+            }
+
+            var jsonLines: [String] = []
+            var anyFailed = false
+            let output = FileHandle.standardOutput
+            for file in InputFiles.list(paths) {
+                let result: DryRunResult
+                switch InputFiles.read(file, maxSize: Self.maxInputSize) {
+                case .failure(let error):
+                    result = session.unreadable(file.display, error.message)
+                case .success(let bytes):
+                    let folderProvider = file.folder.flatMap { ruleSet.provider(named: $0) == nil ? nil : $0 }
+                    switch CapturedInput.decode(name: file.display, bytes: bytes, providerOverride: provider, folderProvider: folderProvider) {
+                    case .failure(let error): result = session.unreadable(file.display, error.message)
+                    case .success(let input): result = session.process(input)
+                    }
+                }
+                anyFailed = anyFailed || result.failed
+                switch format {
+                case .json:
+                    let line = result.jsonLine()
+                    if expect != nil { jsonLines.append(line) }
+                    output.write(Data((line + "\n").utf8))
+                case .text:
+                    output.write(Data((result.textBlock() + "\n\n").utf8))
+                    if expect != nil { jsonLines.append(result.jsonLine()) }
+                }
+            }
+            if format == .text { print(session.summary.text) }
+            if let expect {
+                let differences = try ExpectedOutput.compare(actual: jsonLines, expectedFile: expect)
+                if !differences.isEmpty {
+                    printError(differences.joined(separator: "\n"))
+                    let inputs = differences.filter { !$0.hasPrefix(" ") }.count
+                    printError("\(inputs) input\(inputs == 1 ? " differs" : "s differ") from \(expect)")
+                    throw ExitCode(1)
+                }
+                printError("output matches \(expect)")
+            }
+            if anyFailed { throw ExitCode(1) }
+        }
+    }
+}
+
+/// The files a dry-run reads, in order.
+enum InputFiles {
+    struct File {
+        var path: String
+        /// As shown in the output: the path as the user wrote it, joined with the relative name.
+        var display: String
+        /// The name of the folder holding the file (a provider name in samples/<provider>/).
+        var folder: String?
+    }
+
+    static func list(_ paths: [String]) -> [File] {
+        var files: [File] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                files.append(File(path: path, display: path, folder: folderName(of: path)))
+                continue
+            }
+            var found: [String] = []
+            if let walker = manager.enumerator(atPath: path) {
+                while let relative = walker.nextObject() as? String {
+                    let name = (relative as NSString).lastPathComponent
+                    if name.hasPrefix(".") {
+                        walker.skipDescendants()
+                        continue
+                    }
+                    if relative.hasSuffix(".json") { found.append(relative) }
+                }
+            }
+            for relative in found.sorted() {
+                let full = (path as NSString).appendingPathComponent(relative)
+                files.append(File(path: full, display: full, folder: folderName(of: full)))
+            }
+        }
+        return files
+    }
+
+    static func folderName(of path: String) -> String? {
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        return folder.isEmpty || folder == "." ? nil : folder
+    }
+
+    static func read(_ file: File, maxSize: Int) -> Result<[UInt8], CaptureError> {
+        let manager = FileManager.default
+        guard let attributes = try? manager.attributesOfItem(atPath: file.path) else {
+            return .failure(CaptureError("cannot read the file (missing or not accessible)"))
+        }
+        if let size = (attributes[.size] as? NSNumber)?.intValue, size > maxSize {
+            return .failure(CaptureError("the file is \(size) bytes; captured webhooks are read up to \(maxSize) bytes"))
+        }
+        guard let data = manager.contents(atPath: file.path) else {
+            return .failure(CaptureError("cannot read the file"))
+        }
+        return .success(Array(data))
+    }
+}
+
+/// `--expect`: what changed, input by input, between a saved JSON Lines run and this one.
+enum ExpectedOutput {
+    static func compare(actual: [String], expectedFile: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: expectedFile) else {
+            printError("\(expectedFile): error: cannot read the expected output")
+            throw ExitCode(2)
+        }
+        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        var differences: [String] = []
+        for index in 0..<max(expected.count, actual.count) {
+            let want = index < expected.count ? expected[index] : nil
+            let got = index < actual.count ? actual[index] : nil
+            guard want != got else { continue }
+            let name = (got ?? want).flatMap(inputName) ?? "line \(index + 1)"
+            differences.append("\(name):")
+            guard let want, let got, let old = try? JSONParser.parse(Array(want.utf8)),
+                let new = try? JSONParser.parse(Array(got.utf8))
+            else {
+                differences.append("  - \(want ?? "(no line)")")
+                differences.append("  + \(got ?? "(no line)")")
+                continue
+            }
+            for (path, before, after) in JSONDifference.between(old, new) {
+                differences.append("  \(path)")
+                differences.append("    - \(before)")
+                differences.append("    + \(after)")
+            }
+        }
+        return differences
+    }
+
+    static func inputName(_ line: String) -> String? {
+        if case .string(let name)? = (try? JSONParser.parse(Array(line.utf8)))?["input"] { return name }
+        return nil
+    }
+}
+
+/// The paths where two JSON documents differ, with both values.
+enum JSONDifference {
+    static func between(_ a: JSONValue, _ b: JSONValue, path: String = "") -> [(String, String, String)] {
+        switch (a, b) {
+        case (.object(let left), .object(let right)):
+            var result: [(String, String, String)] = []
+            var keys = left.map(\.key)
+            for member in right where !keys.contains(member.key) { keys.append(member.key) }
+            for key in keys {
+                let l = a[key] ?? .null
+                let r = b[key] ?? .null
+                if l != r { result += between(l, r, path: path.isEmpty ? key : "\(path).\(key)") }
+            }
+            return result
+        case (.array(let left), .array(let right)) where left.count == right.count:
+            return zip(left, right).enumerated().flatMap { index, pair in
+                pair.0 == pair.1 ? [] : between(pair.0, pair.1, path: "\(path).\(index)")
+            }
+        default:
+            return a == b ? [] : [(path.isEmpty ? "(whole line)" : path, a.serialized(), b.serialized())]
+        }
+    }
+}

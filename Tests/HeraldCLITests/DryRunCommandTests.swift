@@ -1,0 +1,171 @@
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+@Suite("herald dry-run and herald export, as processes")
+struct DryRunCommandTests {
+    let root = Fixtures.root
+    var rules: String { root.appendingPathComponent("rules.yaml").path }
+    var templates: String { root.appendingPathComponent("templates").path }
+    /// The documented test secrets of samples/README.md.
+    let environment = Fixtures.environment.values.merging(["MERCHANT_PHONE": "+22236000000"]) { $1 }
+
+    func dryRun(_ arguments: [String], environment: [String: String]? = nil) async throws -> (Int32?, String, String) {
+        try await HeraldProcess.run(
+            ["dry-run", "--rules", rules, "--templates", templates] + arguments, environment: environment ?? self.environment)
+    }
+
+    func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-dry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The JSON Lines of `samples/` against `Golden/samples.jsonl` (HERALD_UPDATE_GOLDEN=1 rewrites it).
+    @Test func samplesMatchTheGoldenJSONLines() async throws {
+        let (status, stdout, stderr) = try await dryRun(
+            ["--format", "json", "--now", "2026-05-10T12:00:00Z", root.appendingPathComponent("samples").path])
+        #expect(status == 0, "\(stderr)")
+        let lines = stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 30)
+        for line in lines {
+            #expect((try? JSONParser.parse(Array(line.utf8))) != nil, "not JSON: \(line)")
+        }
+        // Paths in the golden file are relative to the repository.
+        let relative = lines.map { $0.replacingOccurrences(of: root.path + "/", with: "") }.joined(separator: "\n") + "\n"
+        let golden = root.appendingPathComponent("Tests/HeraldCLITests/Golden/samples.jsonl")
+        if ProcessInfo.processInfo.environment["HERALD_UPDATE_GOLDEN"] == "1" {
+            try relative.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        let actualLines = relative.split(separator: "\n")
+        let expectedLines = expected.split(separator: "\n")
+        #expect(actualLines.count == expectedLines.count)
+        for (actual, wanted) in zip(actualLines, expectedLines) where actual != wanted {
+            Issue.record("differs from the golden file:\n- \(wanted)\n+ \(actual)")
+        }
+    }
+
+    @Test func textShowsEveryLanguageAndASummary() async throws {
+        let (status, stdout, _) = try await dryRun([root.appendingPathComponent("samples").path])
+        #expect(status == 0)
+        #expect(stdout.contains("│ Bonjour Salma, votre commande ORD-000130 est en cours de livraison"))
+        #expect(stdout.contains("│ مرحباً نادين، تم توصيل طلبك \u{2068}EAA6CAC9E1\u{2069} بنجاح. شكراً لثقتك!"))
+        #expect(stdout.contains("deferred until 2026-01-08T05:30:00.000Z (quiet hours)"))
+        #expect(stdout.contains("duplicate of \(root.path)/samples/cod-fulfillment/sequence/03-out_for_delivery.json"))
+        #expect(stdout.contains("stale: older than the order's known status, sends nothing"))
+        #expect(stdout.contains("30 inputs: 22 verified, 0 failed verification, 0 with errors; 3 duplicates, 1 stale"))
+        let english = try await dryRun(["--locale", "en", root.appendingPathComponent("samples/cod-fulfillment/delivered.json").path])
+        #expect(english.1.contains("│ Hi Karim, your order ORD-000129 has been delivered. Thank you, and enjoy!"))
+    }
+
+    @Test func badInputsEachGetAnErrorAndTheRunGoesOn() async throws {
+        let folder = try temporaryFolder()
+        let cod = folder.appendingPathComponent("cod-fulfillment")
+        try FileManager.default.createDirectory(at: cod, withIntermediateDirectories: true)
+        try "{\"order\": {\"reference\": \"ORD-1\"".write(to: cod.appendingPathComponent("a-truncated.json"), atomically: true, encoding: .utf8)
+        try #"{"provider":"cod-fulfillment","headers":{},"body":{"order":{}}}"#.write(to: cod.appendingPathComponent("b-mangled.json"), atomically: true, encoding: .utf8)
+        try #"{"provider":"cod-fulfillment","headers":{},"body_base64":"%%%"}"#.write(to: cod.appendingPathComponent("c-base64.json"), atomically: true, encoding: .utf8)
+        try #"{"provider":"shopify","headers":{},"body":"{}"}"#.write(to: cod.appendingPathComponent("d-unknown.json"), atomically: true, encoding: .utf8)
+        let body = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
+        let forged = JSONValue.object([
+            ("provider", .string("cod-fulfillment")), ("headers", .object([("X-Webhook-Signature", .string(String(repeating: "0", count: 64)))])),
+            ("body", .string(body)),
+        ]).serialized()
+        try forged.write(to: cod.appendingPathComponent("e-forged.json"), atomically: true, encoding: .utf8)
+        let huge = cod.appendingPathComponent("f-huge.json")
+        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: huge)
+        try handle.truncate(atOffset: 50 << 20)  // a 50 MB file (sparse)
+        try handle.close()
+        try body.write(to: cod.appendingPathComponent("g-good.json"), atomically: true, encoding: .utf8)
+        let missing = folder.appendingPathComponent("missing.json").path
+
+        let (status, stdout, _) = try await dryRun(["--format", "json", cod.path, missing])
+        #expect(status == 1)
+        let results = stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(results.count == 8)
+        func errors(_ index: Int) -> [String] {
+            guard case .array(let list)? = results[index]["errors"] else { return [] }
+            return list.compactMap(\.scalarText)
+        }
+        #expect(errors(0) == ["invalid JSON at byte 31: unexpected end of input"])
+        #expect(errors(1) == ["envelope: body must be the raw body as a string (or body_base64), found an object"])
+        #expect(errors(2) == ["envelope: body_base64 is not valid base64"])
+        #expect(errors(3) == ["provider 'shopify' is not in the rules"])
+        #expect(errors(4) == ["verification: signature does not match the body"])
+        #expect(results[4]["verification"] == .string("failed"))
+        #expect(errors(5) == ["the file is 52428800 bytes; captured webhooks are read up to 8388608 bytes"])
+        #expect(errors(6) == [])
+        #expect(results[6]["verification"] == .string("skipped"))
+        #expect(errors(7) == ["cannot read the file (missing or not accessible)"])
+    }
+
+    @Test func rulesThatDoNotLoadExit2() async throws {
+        let folder = try temporaryFolder()
+        let broken = folder.appendingPathComponent("rules.yaml")
+        try "version: 1\nrules: {}\n".write(to: broken, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try await HeraldProcess.run(
+            ["dry-run", "--rules", broken.path, "--templates", templates, root.appendingPathComponent("samples").path])
+        #expect(status == 2)
+        #expect(stderr.contains("\(broken.path):2:8: error: rules must be a list"))
+    }
+
+    @Test func expectDetectsAChangedText() async throws {
+        let folder = try temporaryFolder()
+        let sample = root.appendingPathComponent("samples/cod-fulfillment/sequence").path
+        let (_, saved, _) = try await dryRun(["--format", "json", "--now", "2026-05-10T12:00:00Z", sample])
+        let expectFile = folder.appendingPathComponent("expected.jsonl")
+        try saved.write(to: expectFile, atomically: true, encoding: .utf8)
+        let same = try await dryRun(["--format", "json", "--now", "2026-05-10T12:00:00Z", "--expect", expectFile.path, sample])
+        #expect(same.0 == 0)
+        #expect(same.2.contains("output matches"))
+
+        // The same run with a template changed by the operator.
+        let changedTemplates = folder.appendingPathComponent("templates")
+        try FileManager.default.copyItem(atPath: templates, toPath: changedTemplates.path)
+        try "Bonjour {{customer.first_name}}, votre colis {{order.reference}} est livré.\n".write(
+            to: changedTemplates.appendingPathComponent("delivered/fr.mustache"), atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try await HeraldProcess.run(
+            ["dry-run", "--rules", rules, "--templates", changedTemplates.path, "--format", "json", "--now", "2026-05-10T12:00:00Z",
+             "--expect", expectFile.path, sample], environment: environment)
+        #expect(status == 1)
+        #expect(stderr.contains("\(sample)/05-delivered.json:"))
+        #expect(stderr.contains("""
+              messages.0.text
+                - "Bonjour Salma, votre commande ORD-000130 a bien été livrée. Merci de votre confiance, au plaisir de vous revoir !"
+                + "Bonjour Salma, votre colis ORD-000130 est livré."
+            """))
+        #expect(stderr.contains("1 input differs from"))
+    }
+
+    @Test func exportedEventsReplayThroughDryRun() async throws {
+        // Receive two webhooks with the real server, export them, dry-run the export.
+        let folder = try temporaryFolder()
+        let rulesCopy = folder.appendingPathComponent("rules.yaml").path
+        try FileManager.default.copyItem(atPath: rules, toPath: rulesCopy)
+        let server = try HeraldProcess(["serve", "--rules", rulesCopy, "--port", "0"], environment: environment)
+        defer { server.terminate() }
+        #expect(await server.waitForLog("herald is listening"))
+        let port = try #require(ServeCommandTests.listeningPort(in: server.stderr))
+        for name in ["03-out_for_delivery.json", "05-delivered.json"] {
+            let envelope = try Data(contentsOf: root.appendingPathComponent("samples/cod-fulfillment/sequence/\(name)"))
+            let input = try CapturedInput.decode(name: name, bytes: Array(envelope), providerOverride: nil, folderProvider: nil).get()
+            let status = try await ServeCommandTests().post(port: port, provider: "cod-fulfillment", body: input.body, headers: input.headers)
+            #expect(status.0 == 200)
+        }
+        server.process.interrupt()
+        #expect(await server.wait(seconds: 20) == 0)
+
+        let out = folder.appendingPathComponent("export").path
+        let (exportStatus, _, exportLog) = try await HeraldProcess.run(["export", "--rules", rulesCopy, "--out", out])
+        #expect(exportStatus == 0)
+        #expect(exportLog.contains("wrote 2 envelopes"))
+        let (status, stdout, _) = try await dryRun(["--format", "json", out])
+        #expect(status == 0)
+        let lines = stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(lines.map { $0["verification"] } == [.string("ok"), .string("ok")])
+        #expect(lines.compactMap { $0["event"]?["order"]?["status"]?.scalarText } == ["out_for_delivery", "delivered"])
+    }
+}
