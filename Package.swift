@@ -83,6 +83,12 @@ let package = Package(
             dependencies: ["HeraldCore"],
             path: "bench/CoreBench"
         ),
+        // Durable group-commit throughput of the store alone, for bench/store.
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: ["HeraldCore", "HeraldStore"],
+            path: "bench/StoreBench"
+        ),
         // Fixtures and signing helpers shared by the test targets.
         .target(
             name: "HeraldTestSupport",

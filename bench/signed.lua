@@ -66,7 +66,7 @@ function done(summary, latency, requests)
    for status, count in pairs(by_status) do detail[#detail + 1] = status .. "x" .. count end
    if total.wrapped > 0 then
       io.write(string.format("WARNING [%s]: payloads ran out and wrapped around %d time(s); "
-         .. "repeats are duplicates, not new events\n", label, total.wrapped))
+         .. "repeated bodies are duplicates for Herald, not new events\n", label, total.wrapped))
    end
    if total.non2xx > 0 then
       io.write(string.format("ERROR [%s]: %d non-2xx responses (%s)\n",

@@ -176,15 +176,15 @@ public final class SQLiteStore: Store {
     /// Inserts one event inside the batch's transaction and moves the order state forward.
     static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {
         let headers = JSONValue.array(event.headers.map { .array([.string($0.name), .string($0.value)]) }).serialized()
+        // Cached statements: compiled once per connection, not once per event.
         let row = try Row.fetchOne(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
                                     event, order_reference, status, previous_status, occurred_at, parse_error)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = deliveries + 1
                 RETURNING id, deliveries
-                """,
+                """),
             arguments: [
                 event.provider, event.dedupeKey, event.deliveryID, event.receivedAt.timeIntervalSince1970,
                 event.remoteAddress, headers, Data(event.body), event.eventName, event.orderReference, event.status,
@@ -196,7 +196,7 @@ public final class SQLiteStore: Store {
             return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
         }
         let known = try Row.fetchOne(
-            db, sql: "SELECT status, occurred_at FROM orders WHERE provider = ? AND reference = ?",
+            db.cachedStatement(sql: "SELECT status, occurred_at FROM orders WHERE provider = ? AND reference = ?"),
             arguments: [event.provider, reference])
         var previous = event.previousStatus
         var stale = false
@@ -207,19 +207,20 @@ public final class SQLiteStore: Store {
             if previous == nil, !stale { previous = knownStatus }
         }
         if stale {
-            try db.execute(sql: "UPDATE events SET stale = 1 WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "UPDATE events SET stale = 1 WHERE id = ?").execute(arguments: [id])
         } else {
             if previous != event.previousStatus {
-                try db.execute(sql: "UPDATE events SET previous_status = ? WHERE id = ?", arguments: [previous, id])
+                try db.cachedStatement(sql: "UPDATE events SET previous_status = ? WHERE id = ?").execute(arguments: [previous, id])
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (provider, reference) DO UPDATE SET
                         status = excluded.status, occurred_at = excluded.occurred_at,
                         event_id = excluded.event_id, updated_at = excluded.updated_at
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     event.provider, reference, status, event.occurredAt?.timeIntervalSince1970, id,
                     event.receivedAt.timeIntervalSince1970,

@@ -183,49 +183,39 @@ public struct JSONParser {
                 index += 1
             }
             guard index < bytes.count else { throw error("unterminated string") }
-            // Slow path with escapes.
-            var scalars = String.UnicodeScalarView()
-            let prefix = UnsafeBufferPointer(rebasing: bytes[start..<index])
-            guard let head = String(validating: prefix, as: UTF8.self) else {
-                throw error("string is not valid UTF-8")
-            }
-            scalars.append(contentsOf: head.unicodeScalars)
-            var runStart = index
-            func flushRun(_ cursor: inout Cursor, until end: Int) throws(JSONParseError) {
-                guard runStart < end else { return }
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: cursor.bytes[runStart..<end]), as: UTF8.self) else {
-                    throw cursor.error("string is not valid UTF-8")
-                }
-                scalars.append(contentsOf: s.unicodeScalars)
-            }
+            // Slow path with escapes: decode into UTF-8 bytes, validate once at the end.
+            var decoded: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
-                    try flushRun(&self, until: index)
                     index += 1
-                    return String(scalars)
+                    guard let s = String(validating: decoded, as: UTF8.self) else {
+                        throw error("string is not valid UTF-8")
+                    }
+                    return s
                 }
                 if b < 0x20 { throw error("control character in string") }
                 if b != UInt8(ascii: "\\") {
+                    decoded.append(b)
                     index += 1
                     continue
                 }
-                try flushRun(&self, until: index)
                 index += 1
                 guard index < bytes.count else { throw error("unterminated string") }
                 let e = bytes[index]
                 index += 1
                 switch e {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "\""): decoded.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): decoded.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "/"): decoded.append(UInt8(ascii: "/"))
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
                 case UInt8(ascii: "u"):
                     let unit = try parseHex4()
+                    let scalar: Unicode.Scalar
                     if (0xD800...0xDBFF).contains(unit) {
                         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                             throw error("unpaired surrogate in \\u escape")
@@ -233,17 +223,16 @@ public struct JSONParser {
                         index += 2
                         let low = try parseHex4()
                         guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate in \\u escape") }
-                        let value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                        scalars.append(Unicode.Scalar(value)!)
-                    } else if let scalar = Unicode.Scalar(unit) {
-                        scalars.append(scalar)
+                        scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!
+                    } else if let single = Unicode.Scalar(unit) {
+                        scalar = single
                     } else {
                         throw error("unpaired surrogate in \\u escape")
                     }
+                    decoded.append(contentsOf: UTF8.encode(scalar)!)
                 default:
                     throw error("invalid escape")
                 }
-                runStart = index
             }
             throw error("unterminated string")
         }

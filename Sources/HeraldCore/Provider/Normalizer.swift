@@ -42,6 +42,13 @@ extension ProviderProfile {
         return parts.joined(separator: "|")
     }
 
+    /// `s` without surrounding white space; cheap when there is none (the usual case).
+    static func trimmed(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return s }
+        if !first.properties.isWhitespace, !last.properties.isWhitespace { return s }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static func bodyHash(_ body: [UInt8]) -> String {
         "sha256:" + Hex.encode(SHA256.hash(data: body))
     }
@@ -49,7 +56,7 @@ extension ProviderProfile {
     func canonicalEvent(from body: JSONValue, request: WebhookRequest, problems: inout [String]) -> CanonicalEvent {
         func text(_ field: CanonicalField) -> String? {
             guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else { return nil }
-            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = Self.trimmed(s)
             return trimmed.isEmpty ? nil : trimmed
         }
         func date(_ field: CanonicalField) -> Date? {

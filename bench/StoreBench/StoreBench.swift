@@ -1,0 +1,47 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// Durable group-commit throughput of the SQLite store alone: N concurrent writers recording
+/// unique cod-fulfillment events into a fresh file, as intake does. `bench/store`.
+@main
+struct StoreBench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        let total = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
+        let writers = arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-storebench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("herald.sqlite").path)
+        let yaml = "version: 1\nproviders:\n  cod-fulfillment: { preset: cod-fulfillment, secret: s }\n"
+        let profile = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment([:])).provider(named: "cod-fulfillment")!
+        func event(_ n: Int) -> IncomingEvent {
+            let body = Array("""
+                {"event":"order.status_updated","timestamp":"2026-05-09T12:00:00+02:00","order":{"reference":"B-\(n)","old_status":"prepared","new_status":"out_for_delivery","amount":1799,"currency":"MAD"},"customer":{"name":"Karim Mansouri","phone":"+212661234567"}}
+                """.utf8)
+            let request = WebhookRequest(
+                provider: "cod-fulfillment", headers: [HeaderField(name: "X-Webhook-Signature", value: String(repeating: "a", count: 64))],
+                body: body, receivedAt: Date())
+            return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var n = w
+                    while n < total {
+                        _ = try await store.record(event(n))
+                        n += writers
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = clock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "store: %d events, %d writers, %.2f s = %.0f events/s, %d transactions (%.1f events each)",
+            total, writers, seconds, Double(total) / seconds, store.transactionCount, Double(total) / Double(store.transactionCount)))
+        try await store.close()
+    }
+}
