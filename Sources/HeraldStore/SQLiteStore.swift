@@ -15,6 +15,7 @@ public final class SQLiteStore: Store {
     private let committer: GroupCommitter<IncomingEvent, RecordOutcome>
     private let isClosed = Atomic<Bool>(false)
     private let transactions = Counter()
+    private let checkpointer: Checkpointer
 
     /// Write transactions committed since opening; with group commit, fewer than events recorded.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
@@ -29,9 +30,15 @@ public final class SQLiteStore: Store {
         let pool = try DatabasePool(path: path, configuration: configuration)
         // Set on the single writer connection once WAL is on (switching to WAL would reset it):
         // with FULL, every commit is fsynced before the write returns.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // No checkpoint inside a commit: the writer would stall every request queued behind it
+        // while the WAL is copied and the database file synced. The checkpointer does it aside.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
         try Self.migrator.migrate(pool)
         self.pool = pool
+        self.checkpointer = try Checkpointer(path: path)
         let transactions = self.transactions
         self.committer = GroupCommitter { batch in
             let outcomes = try await pool.write { db in try batch.map { try Self.insert($0, db: db) } }
@@ -53,6 +60,7 @@ public final class SQLiteStore: Store {
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await committer.drain()
+        await checkpointer.stop()
         try pool.close()
     }
 
@@ -256,4 +264,33 @@ public final class SQLiteStore: Store {
 /// A shared atomic count.
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
+}
+
+/// Copies the WAL back into the database file every half second on a connection of its own,
+/// in PASSIVE mode (it never waits for, nor blocks, the writer), so commits never pay for it.
+/// The last connection to close checkpoints whatever is left.
+final class Checkpointer: Sendable {
+    private let task: Task<Void, Never>
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(1)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        task = Task.detached(priority: .utility) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if Task.isCancelled { break }
+                try? await queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                }
+            }
+            try? queue.close()
+        }
+    }
+
+    func stop() async {
+        task.cancel()
+        await task.value
+    }
 }
