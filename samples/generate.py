@@ -136,7 +136,7 @@ def storefront():
             "event": "order.updated", "id": "100235", "status": status, "payment_status": payment,
             "fulfillment_status": fulfilment, "total": "219.00", "currency": "MAD",
             "created_at": "2026-03-02T10:15:00+01:00", "updated_at": updated,
-            "customer": {"name": "Youssef Amrani", "phone": "+212 6 12 34 56 78"},
+            "customer": {"name": "Youssef Amrani", "phone": "+212 6 12 34 56 78", "locale": "en"},
             "shipping_address": {"city": "Fès", "address": "Avenue Hassan II, 40"},
             "items": [{"name": "Tajine en terre cuite", "sku": "TAJ-30", "quantity": 1, "price": "219.00"}],
         })

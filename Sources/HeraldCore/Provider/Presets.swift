@@ -176,6 +176,7 @@ public enum Presets {
               order.created_at: created_at
               customer.name: customer.name
               customer.phone: customer.phone
+              customer.locale: customer.locale
               customer.city: shipping_address.city
               customer.address: shipping_address.address
             items: { path: items, name: name, sku: sku, quantity: quantity, price: price }
