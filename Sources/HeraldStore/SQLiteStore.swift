@@ -106,12 +106,7 @@ public final class SQLiteStore: Store {
     public func orderStates() async throws -> [OrderState] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY provider, reference").map { row in
-                OrderState(
-                    provider: row["provider"], reference: row["reference"], status: row["status"],
-                    occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    eventID: row["event_id"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY provider, reference").map(Self.orderState)
         }
     }
 
@@ -131,12 +126,7 @@ public final class SQLiteStore: Store {
         return try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?", arguments: [provider, reference]
-            ).map { row in
-                OrderState(
-                    provider: row["provider"], reference: row["reference"], status: row["status"],
-                    occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    eventID: row["event_id"])
-            }
+            ).map(Self.orderState)
         }
     }
 
@@ -235,6 +225,12 @@ public final class SQLiteStore: Store {
                 ])
         }
         return .accepted(StoredEventSummary(id: id, previousStatus: previous, stale: stale))
+    }
+
+    static func orderState(_ row: Row) -> OrderState {
+        OrderState(
+            provider: row["provider"], reference: row["reference"], status: row["status"],
+            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)), eventID: row["event_id"])
     }
 
     static func storedEvent(_ row: Row) -> StoredEvent {
