@@ -168,8 +168,119 @@ public final class SQLiteStore: Store {
                     );
                     """)
         }
+        migrator.registerMigration("v2-outbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        event_id INTEGER NOT NULL REFERENCES events(id),
+                        provider TEXT NOT NULL,
+                        order_reference TEXT,
+                        rule TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        locale TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        encoding TEXT,
+                        segments INTEGER,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'held')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL,
+                        lease_expires_at REAL,
+                        last_error TEXT,
+                        provider_message_id TEXT,
+                        created_at REAL NOT NULL,
+                        sent_at REAL
+                    );
+                    CREATE INDEX messages_due ON messages(state, next_attempt_at);
+                    CREATE INDEX messages_order ON messages(order_reference);
+                    """)
+        }
         return migrator
     }()
+
+    // MARK: Processing
+
+    /// Verified events not processed yet, in arrival order.
+    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+            ).map(Self.storedEvent)
+        }
+    }
+
+    /// Inserts an event's messages into the outbox and marks the event processed, in one
+    /// transaction. A message whose idempotency key is already there is skipped: re-processing
+    /// after a crash, a redelivery or a replay yields no second message. Returns the number inserted.
+    @discardableResult
+    public func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.write { db in
+            var inserted = 0
+            for message in messages {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                              recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                              last_error, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        """
+                ).execute(arguments: [
+                    message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
+                    message.channel, message.recipient, message.locale, message.text, message.encoding, message.segments,
+                    message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
+                    message.createdAt.timeIntervalSince1970,
+                ])
+                inserted += db.changesCount
+            }
+            try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
+                .execute(arguments: [now.timeIntervalSince1970, eventID])
+            return inserted
+        }
+    }
+
+    /// Marks every event unprocessed again, as after a crash between writing messages and marking
+    /// the event (for tests and recovery drills; the outbox's keys keep it harmless).
+    func markUnprocessed() async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE events SET processed_at = NULL") }
+    }
+
+    /// The outbox, most recent first.
+    public func messages(_ query: MessageQuery) async throws -> [OutboxMessage] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let reference = query.orderReference {
+                conditions.append("order_reference = ?")
+                _ = arguments.append(contentsOf: [reference])
+            }
+            if let state = query.state {
+                conditions.append("state = ?")
+                _ = arguments.append(contentsOf: [state.rawValue])
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [query.limit])
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM messages \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments
+            ).map(Self.outboxMessage)
+        }
+    }
+
+    static func outboxMessage(_ row: Row) -> OutboxMessage {
+        OutboxMessage(
+            id: row["id"], idempotencyKey: row["idempotency_key"], eventID: row["event_id"], provider: row["provider"],
+            orderReference: row["order_reference"], rule: row["rule"], channel: row["channel"], recipient: row["recipient"],
+            locale: row["locale"], text: row["text"], encoding: row["encoding"], segments: row["segments"],
+            state: OutboxMessage.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"],
+            nextAttemptAt: (row["next_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastError: row["last_error"], providerMessageID: row["provider_message_id"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.
     static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {

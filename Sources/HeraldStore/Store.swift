@@ -137,6 +137,13 @@ public protocol Store: Sendable {
     /// Most recent first.
     func events(_ query: EventQuery) async throws -> [StoredEvent]
     func orderState(provider: String, reference: String) async throws -> OrderState?
+    /// Verified events not processed yet, in arrival order.
+    func unprocessedEvents(limit: Int) async throws -> [StoredEvent]
+    /// Inserts an event's messages (skipping known idempotency keys) and marks it processed, atomically.
+    @discardableResult
+    func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int
+    /// The outbox, most recent first.
+    func messages(_ query: MessageQuery) async throws -> [OutboxMessage]
     /// Finishes pending writes and releases the database.
     func close() async throws
 }

@@ -28,6 +28,7 @@ extension Herald {
         func run() async throws {
             let logger = makeLogger(level: logLevel)
             let ruleSet = try rulesOptions.loadRuleSet()
+            let templates = try rulesOptions.loadTemplates()
             for missing in ruleSet.missingVariables {
                 logger.warning(
                     "environment variable not set",
@@ -51,8 +52,14 @@ extension Herald {
             }
             var configuration = ServerConfiguration(host: host, port: port, maxBodySize: maxBodySize)
             configuration.maxBodySize = maxBodySize
+            for channel in ruleSet.channels where !channel.missing.isEmpty {
+                logger.warning(
+                    "channel credentials not set: its messages are held until they are",
+                    metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
+            }
+            let processor = EventProcessor(ruleSet: ruleSet, templates: templates, store: store, logger: logger)
             let app = buildApplication(
-                configuration: configuration, ruleSet: ruleSet, store: store, logger: logger,
+                configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
                 onServerRunning: { port in
                     logger.notice(
                         "herald is listening",

@@ -1,0 +1,108 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Turns stored events into outbox messages: normalize → rules → render, then one transaction
+/// inserts the messages and marks the event processed. The outbox's UNIQUE idempotency key makes
+/// processing again after a crash produce no second message.
+public struct EventProcessor: Sendable {
+    public var ruleSet: RuleSet
+    public var planner: Planner
+    public var store: any Store
+    public var logger: Logger
+    public var clock: @Sendable () -> Date
+
+    public init(
+        ruleSet: RuleSet, templates: TemplateStore, store: any Store, logger: Logger,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.ruleSet = ruleSet
+        self.planner = Planner(ruleSet: ruleSet, templates: templates)
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Processes the events waiting now, oldest first; returns how many it processed.
+    @discardableResult
+    public func processPending(batchSize: Int = 100) async throws -> Int {
+        let events = try await store.unprocessedEvents(limit: batchSize)
+        for stored in events {
+            let messages = outboxMessages(for: stored)
+            let inserted = try await store.completeProcessing(eventID: stored.id, messages: messages, at: clock())
+            Counter(label: "herald_messages_planned_total").increment(by: inserted)
+            if !messages.isEmpty {
+                logger.info(
+                    "event processed",
+                    metadata: [
+                        "herald.event_id": "\(stored.id)", "herald.provider": "\(stored.provider)",
+                        "herald.messages": "\(inserted)", "herald.already_in_outbox": "\(messages.count - inserted)",
+                    ])
+            }
+        }
+        return events.count
+    }
+
+    /// The messages one stored event yields; none for stale, unusable or unknown-provider events.
+    func outboxMessages(for stored: StoredEvent) -> [OutboxMessage] {
+        guard stored.parseError == nil, !stored.stale else { return [] }
+        guard let profile = ruleSet.provider(named: stored.provider) else {
+            logger.warning("event of a provider no longer in the rules", metadata: ["herald.provider": "\(stored.provider)"])
+            return []
+        }
+        let request = WebhookRequest(
+            provider: stored.provider, headers: stored.headers, body: stored.body, remoteAddress: stored.remoteAddress,
+            receivedAt: stored.receivedAt)
+        guard var event = profile.normalize(request).event else { return [] }
+        // The previous status intake resolved from the order state (Armada, Storefront send none).
+        if let previous = stored.previousStatus { event.order.previousStatus = previous }
+        let now = clock()
+        let plan = planner.plan(event, now: now)
+        return plan.messages.map { planned in
+            let m = planned.message
+            let key = m.idempotencyKey ?? IdempotencyKey.make(
+                provider: event.provider, reference: event.order.reference ?? event.event ?? "",
+                status: event.order.status ?? event.event ?? "", rule: m.rule, channel: m.channel, recipient: "")
+            var state = OutboxMessage.State.pending
+            var lastError: String?
+            if !m.problems.isEmpty || m.to == nil {
+                state = .failed
+                lastError = m.problems.joined(separator: "; ")
+            } else if let channel = ruleSet.channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
+                state = .held
+                lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+            }
+            return OutboxMessage(
+                idempotencyKey: key, eventID: stored.id, provider: stored.provider, orderReference: event.order.reference,
+                rule: m.rule, channel: m.channel, recipient: m.to ?? "", locale: m.locale, text: m.text,
+                encoding: m.encoding?.alphabet.rawValue, segments: m.encoding?.segments, state: state,
+                nextAttemptAt: state == .pending ? (planned.deferredUntil ?? now) : nil, lastError: lastError,
+                createdAt: now)
+        }
+    }
+}
+
+/// Runs the processor while the server runs: it works through what is waiting, then polls.
+public struct ProcessorService: Service {
+    public var processor: EventProcessor
+    public var idleInterval: Duration
+
+    public init(processor: EventProcessor, idleInterval: Duration = .milliseconds(100)) {
+        self.processor = processor
+        self.idleInterval = idleInterval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                if try await processor.processPending() > 0 { continue }
+            } catch {
+                processor.logger.error("processing failed; will try again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: idleInterval)
+        }
+    }
+}

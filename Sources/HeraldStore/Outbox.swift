@@ -1,0 +1,74 @@
+import Foundation
+import HeraldCore
+
+/// A message waiting in, or gone through, the outbox.
+public struct OutboxMessage: Sendable, Equatable {
+    public enum State: String, Sendable, CaseIterable {
+        /// Due at `nextAttemptAt` (quiet hours defer it, never drop it).
+        case pending
+        /// Claimed by a dispatcher under a lease.
+        case sending
+        case sent
+        /// Given up, with `lastError`.
+        case failed
+        /// Waiting for the operator: the channel's credentials are not set (`herald retry` releases it).
+        case held
+    }
+
+    public var id: Int64
+    public var idempotencyKey: String
+    public var eventID: Int64
+    public var provider: String
+    public var orderReference: String?
+    public var rule: String
+    public var channel: String
+    public var recipient: String
+    public var locale: String
+    public var text: String
+    public var encoding: String?
+    public var segments: Int?
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var providerMessageID: String?
+    public var createdAt: Date
+
+    public init(
+        id: Int64 = 0, idempotencyKey: String, eventID: Int64, provider: String, orderReference: String?, rule: String,
+        channel: String, recipient: String, locale: String, text: String, encoding: String?, segments: Int?,
+        state: State, attempts: Int = 0, nextAttemptAt: Date?, lastError: String?, providerMessageID: String? = nil,
+        createdAt: Date
+    ) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.eventID = eventID
+        self.provider = provider
+        self.orderReference = orderReference
+        self.rule = rule
+        self.channel = channel
+        self.recipient = recipient
+        self.locale = locale
+        self.text = text
+        self.encoding = encoding
+        self.segments = segments
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.providerMessageID = providerMessageID
+        self.createdAt = createdAt
+    }
+}
+
+public struct MessageQuery: Sendable {
+    public var orderReference: String?
+    public var state: OutboxMessage.State?
+    public var limit: Int
+
+    public init(orderReference: String? = nil, state: OutboxMessage.State? = nil, limit: Int = 100) {
+        self.orderReference = orderReference
+        self.state = state
+        self.limit = limit
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldServer
+import HeraldStore
+
+extension Herald {
+    struct Messages: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the outbox: what was planned for each order, its state and last error.")
+
+        @Option(help: "The rules file (locates the default database).")
+        var rules: String = "rules.yaml"
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "Only this order's messages.")
+        var order: String?
+
+        @Option(help: "Only messages in this state: pending, sending, sent, failed, held.")
+        var state: String?
+
+        @Option(help: "At most this many messages.")
+        var limit: Int = 50
+
+        @Flag(help: "Show recipients' full phone numbers (masked by default).")
+        var reveal = false
+
+        @Flag(help: "Show each message's text.")
+        var text = false
+
+        func run() async throws {
+            var wanted: OutboxMessage.State?
+            if let state {
+                guard let parsed = OutboxMessage.State(rawValue: state) else {
+                    printError("error: --state must be one of \(OutboxMessage.State.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ExitCode(2)
+                }
+                wanted = parsed
+            }
+            let path = storeOptions.path(rules: rules)
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore.openExisting(path: path)
+            } catch {
+                printError("\(path): error: \(error) (run herald serve first, or pass --db)")
+                throw ExitCode(1)
+            }
+            let messages = try await store.messages(MessageQuery(orderReference: order, state: wanted, limit: limit))
+            try await store.close()
+            guard !messages.isEmpty else {
+                print("no messages")
+                return
+            }
+            var rows = [["ID", "CREATED (UTC)", "ORDER", "RULE", "CHANNEL", "TO", "LOCALE", "STATE", "TRIES", "NOTE"]]
+            for m in messages {
+                var note = m.lastError ?? m.providerMessageID ?? ""
+                if m.state == .pending, let due = m.nextAttemptAt { note = "due \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)") }
+                rows.append([
+                    "\(m.id)", Timestamp.format(m.createdAt), m.orderReference ?? "-", m.rule, m.channel,
+                    reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale, m.state.rawValue, "\(m.attempts)", note,
+                ])
+            }
+            let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for (index, row) in rows.enumerated() {
+                let line = row.indices.map { column in
+                    column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+                print(line)
+                if text, index > 0 { print("    │ \(messages[index - 1].text)") }
+            }
+        }
+    }
+}
