@@ -80,7 +80,7 @@ public struct EventProcessor: Sendable {
                 rule: m.rule, channel: m.channel, recipient: m.to ?? "", locale: m.locale, text: m.text,
                 encoding: m.encoding?.alphabet.rawValue, segments: m.encoding?.segments, state: state,
                 nextAttemptAt: state == .pending ? (planned.deferredUntil ?? now) : nil, lastError: lastError,
-                createdAt: now)
+                createdAt: now, whatsapp: m.whatsapp)
         }
     }
 }

@@ -51,7 +51,8 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
 /// service that is closed after the server has finished its in-flight requests.
 public func buildApplication(
     configuration: ServerConfiguration, ruleSet: RuleSet, store: any Store, logger: Logger,
-    processor: EventProcessor? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    processor: EventProcessor? = nil, dispatcher: Dispatcher? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
     let router = buildRouter(intake: intake)
@@ -61,9 +62,10 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
-        // Shutdown runs in reverse: the server finishes its requests, the processor its event,
-        // then the store closes.
-        services: [StoreService(store: store, logger: logger)] + (processor.map { [ProcessorService(processor: $0)] } ?? []),
+        // Shutdown runs in reverse: the server finishes its requests, the dispatcher its sends,
+        // the processor its event, then the store closes.
+        services: [StoreService(store: store, logger: logger)] + (processor.map { [ProcessorService(processor: $0)] } ?? [])
+            + (dispatcher.map { [DispatcherService(dispatcher: $0)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -33,12 +33,14 @@ public struct OutboxMessage: Sendable, Equatable {
     public var lastError: String?
     public var providerMessageID: String?
     public var createdAt: Date
+    /// For WhatsApp: the approved template call.
+    public var whatsapp: WhatsAppTemplateCall?
 
     public init(
         id: Int64 = 0, idempotencyKey: String, eventID: Int64, provider: String, orderReference: String?, rule: String,
         channel: String, recipient: String, locale: String, text: String, encoding: String?, segments: Int?,
         state: State, attempts: Int = 0, nextAttemptAt: Date?, lastError: String?, providerMessageID: String? = nil,
-        createdAt: Date
+        createdAt: Date, whatsapp: WhatsAppTemplateCall? = nil
     ) {
         self.id = id
         self.idempotencyKey = idempotencyKey
@@ -58,6 +60,7 @@ public struct OutboxMessage: Sendable, Equatable {
         self.lastError = lastError
         self.providerMessageID = providerMessageID
         self.createdAt = createdAt
+        self.whatsapp = whatsapp
     }
 }
 
@@ -70,5 +73,38 @@ public struct MessageQuery: Sendable {
         self.orderReference = orderReference
         self.state = state
         self.limit = limit
+    }
+}
+
+extension WhatsAppTemplateCall {
+    var json: String {
+        JSONValue.object([
+            ("name", .string(name)), ("language", .string(language)), ("parameters", .array(parameters.map(JSONValue.string))),
+        ]).serialized()
+    }
+
+    init?(json: String?) {
+        guard let json, let value = try? JSONParser.parse(Array(json.utf8)), case .string(let name)? = value["name"],
+            case .string(let language)? = value["language"]
+        else { return nil }
+        self.init(name: name, language: language, parameters: value["parameters"]?.arrayValue?.compactMap(\.scalarText) ?? [])
+    }
+}
+
+/// How a send attempt left a message.
+public struct DeliveryUpdate: Sendable {
+    public var state: OutboxMessage.State
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var providerMessageID: String?
+    /// A new channel (WhatsApp → SMS fallback), when it changes.
+    public var channel: String?
+
+    public init(state: OutboxMessage.State, nextAttemptAt: Date? = nil, lastError: String? = nil, providerMessageID: String? = nil, channel: String? = nil) {
+        self.state = state
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.providerMessageID = providerMessageID
+        self.channel = channel
     }
 }

@@ -197,8 +197,77 @@ public final class SQLiteStore: Store {
                     CREATE INDEX messages_order ON messages(order_reference);
                     """)
         }
+        migrator.registerMigration("v3-outbox-whatsapp") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN whatsapp TEXT")
+        }
         return migrator
     }()
+
+    // MARK: Dispatch
+
+    /// Claims up to `limit` due messages under a lease: pending ones whose time has come, and
+    /// `sending` ones whose lease expired (a dispatcher died mid-send; `recovered` is true for
+    /// those: their outcome is unknown).
+    public func claimDue(now: Date, limit: Int, lease: TimeInterval) async throws -> [(message: OutboxMessage, recovered: Bool)] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        let moment = now.timeIntervalSince1970
+        return try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT * FROM messages
+                    WHERE (state = 'pending' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_expires_at <= ?)
+                    ORDER BY next_attempt_at, id LIMIT ?
+                    """),
+                arguments: [moment, moment, limit])
+            var claimed: [(OutboxMessage, Bool)] = []
+            for row in rows {
+                var message = Self.outboxMessage(row)
+                let recovered = message.state == .sending
+                try db.cachedStatement(
+                    sql: "UPDATE messages SET state = 'sending', lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?"
+                ).execute(arguments: [moment + lease, message.id])
+                message.state = .sending
+                message.attempts += 1
+                claimed.append((message, recovered))
+            }
+            return claimed
+        }
+    }
+
+    /// Records how a send attempt ended.
+    public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date) async throws {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        try await pool.write { db in
+            try db.cachedStatement(sql: """
+                UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
+                    provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
+                    lease_expires_at = NULL, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+                WHERE id = ?
+                """
+            ).execute(arguments: [
+                update.state.rawValue, update.nextAttemptAt?.timeIntervalSince1970, update.lastError, update.providerMessageID,
+                update.channel, update.state.rawValue, now.timeIntervalSince1970, messageID,
+            ])
+        }
+    }
+
+    /// `herald retry`: puts failed or held messages back in the queue, keeping their key.
+    /// Returns the ids released (sent and pending ones are left alone).
+    public func release(ids: [Int64], at now: Date) async throws -> [Int64] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.write { db in
+            var released: [Int64] = []
+            for id in ids {
+                try db.cachedStatement(sql: """
+                    UPDATE messages SET state = 'pending', next_attempt_at = ?, attempts = 0
+                    WHERE id = ? AND state IN ('failed', 'held')
+                    """
+                ).execute(arguments: [now.timeIntervalSince1970, id])
+                if db.changesCount > 0 { released.append(id) }
+            }
+            return released
+        }
+    }
 
     // MARK: Processing
 
@@ -225,15 +294,15 @@ public final class SQLiteStore: Store {
                     sql: """
                         INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
                                               recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                              last_error, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                              last_error, created_at, whatsapp)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (idempotency_key) DO NOTHING
                         """
                 ).execute(arguments: [
                     message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
                     message.channel, message.recipient, message.locale, message.text, message.encoding, message.segments,
                     message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
-                    message.createdAt.timeIntervalSince1970,
+                    message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
                 ])
                 inserted += db.changesCount
             }
@@ -279,7 +348,7 @@ public final class SQLiteStore: Store {
             state: OutboxMessage.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"],
             nextAttemptAt: (row["next_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             lastError: row["last_error"], providerMessageID: row["provider_message_id"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), whatsapp: WhatsAppTemplateCall(json: row["whatsapp"]))
     }
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldDispatch
 import HeraldServer
 import HeraldStore
 import Logging
@@ -58,8 +59,12 @@ extension Herald {
                     metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
             }
             let processor = EventProcessor(ruleSet: ruleSet, templates: templates, store: store, logger: logger)
+            let dispatcher = Dispatcher(
+                store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
+                transport: URLSessionTransport(), logger: logger)
             let app = buildApplication(
                 configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
+                dispatcher: dispatcher,
                 onServerRunning: { port in
                     logger.notice(
                         "herald is listening",

@@ -1,0 +1,283 @@
+import Foundation
+import HeraldCore
+import Mustache
+
+/// What a channel is asked to deliver.
+public struct ChannelMessage: Sendable, Equatable {
+    public var idempotencyKey: String
+    /// E.164.
+    public var to: String
+    public var text: String
+    public var locale: String
+    /// For WhatsApp Cloud: the approved template to send; nil sends free text.
+    public var whatsapp: WhatsAppTemplateCall?
+
+    public init(idempotencyKey: String, to: String, text: String, locale: String, whatsapp: WhatsAppTemplateCall? = nil) {
+        self.idempotencyKey = idempotencyKey
+        self.to = to
+        self.text = text
+        self.locale = locale
+        self.whatsapp = whatsapp
+    }
+}
+
+/// How a send attempt ended, classified per shared/specs/NOTES.md.
+public enum SendOutcome: Sendable, Equatable {
+    case sent(providerID: String?)
+    /// Transient (network, 5xx, 429, rate limits): try again, after `after` seconds when the provider said.
+    case retry(String, after: TimeInterval?)
+    /// Permanent (invalid number, STOP, not on WhatsApp, invalid parameter): do not retry.
+    case failed(String)
+    /// The channel cannot work until the operator acts (expired or wrong credentials).
+    case hold(String)
+    /// WhatsApp 131047 (outside the 24 h window): use the rule's fallback channel.
+    case fallback(String)
+    /// Sent, but no answer: retried only if the channel deduplicates or the rule allows it.
+    case unknownOutcome(String)
+}
+
+/// A way to reach a phone: Twilio SMS, the WhatsApp Cloud API, or a generic HTTP gateway.
+public protocol MessageChannel: Sendable {
+    var name: String { get }
+    /// Whether the provider deduplicates by the idempotency key (so a retry after an unknown outcome is safe).
+    var isIdempotent: Bool { get }
+    func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest
+    func classify(_ response: IncomingResponse) -> SendOutcome
+}
+
+extension MessageChannel {
+    /// Sends `message` through `transport` and classifies the answer.
+    public func send(_ message: ChannelMessage, transport: any HTTPTransport) async -> SendOutcome {
+        let request: OutgoingRequest
+        do {
+            request = try self.request(for: message)
+        } catch {
+            return .failed(error.message)
+        }
+        do {
+            return classify(try await transport.send(request))
+        } catch {
+            switch error {
+            case .notSent(let reason): return .retry("network: \(reason)", after: nil)
+            case .unknownOutcome(let reason): return .unknownOutcome("no answer: \(reason)")
+            }
+        }
+    }
+}
+
+public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum Channels {
+    /// The channel a rules.yaml entry describes. `baseURL` replaces the provider's API address
+    /// (tests and staging point it at a local server); `base_url` in the settings does the same.
+    public static func make(_ config: RuleSet.Channel, baseURL: URL? = nil) throws(ChannelError) -> any MessageChannel {
+        let settings = config.settings
+        let base = baseURL ?? settings["base_url"].flatMap(URL.init(string:))
+        switch config.type {
+        case "twilio":
+            guard let sid = settings["account_sid"], let token = settings["auth_token"] else {
+                throw ChannelError("channel '\(config.name)': twilio needs account_sid and auth_token")
+            }
+            guard settings["from"] != nil || settings["messaging_service_sid"] != nil else {
+                throw ChannelError("channel '\(config.name)': twilio needs from or messaging_service_sid")
+            }
+            return TwilioChannel(
+                name: config.name, accountSID: sid, authToken: token, from: settings["from"],
+                messagingServiceSID: settings["messaging_service_sid"], statusCallback: settings["status_callback"],
+                baseURL: base ?? URL(string: "https://api.twilio.com")!)
+        case "whatsapp-cloud":
+            guard let phoneNumberID = settings["phone_number_id"], let token = settings["token"] else {
+                throw ChannelError("channel '\(config.name)': whatsapp-cloud needs phone_number_id and token")
+            }
+            return WhatsAppCloudChannel(
+                name: config.name, phoneNumberID: phoneNumberID, token: token, version: settings["version"] ?? "v23.0",
+                baseURL: base ?? URL(string: "https://graph.facebook.com")!)
+        case "http":
+            guard var url = settings["url"].flatMap(URL.init(string:)) else {
+                throw ChannelError("channel '\(config.name)': http needs a url")
+            }
+            if let base { url = base.appendingPathComponent(url.path) }
+            var headers: [String: String] = [:]
+            var body: [(String, String)] = []
+            for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+                if key.hasPrefix("headers.") { headers[String(key.dropFirst("headers.".count))] = value }
+                if key.hasPrefix("body.") { body.append((String(key.dropFirst("body.".count)), value)) }
+            }
+            if body.isEmpty { body = [("to", "{{to}}"), ("text", "{{text}}")] }
+            do {
+                return try HTTPGatewayChannel(
+                    name: config.name, url: url, method: settings["method"] ?? "POST", headers: headers, body: body,
+                    form: settings["format"] == "form")
+            } catch {
+                throw ChannelError("channel '\(config.name)': a body value does not compile: \(error)")
+            }
+        default:
+            throw ChannelError("channel '\(config.name)': unknown type '\(config.type)' (twilio, whatsapp-cloud, http)")
+        }
+    }
+
+    static func formEncode(_ pairs: [(String, String)]) -> [UInt8] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let text = pairs.map { key, value in
+            "\(key.addingPercentEncoding(withAllowedCharacters: allowed) ?? key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }.joined(separator: "&")
+        return Array(text.utf8)
+    }
+
+    static func retryAfter(_ response: IncomingResponse) -> TimeInterval? {
+        response.header("Retry-After").flatMap { TimeInterval($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}
+
+/// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
+/// form-encoded, HTTP Basic auth, 201 on success; `I-Twilio-Idempotency-Token` deduplicates.
+public struct TwilioChannel: MessageChannel {
+    public var name: String
+    public var accountSID: String
+    public var authToken: String
+    public var from: String?
+    public var messagingServiceSID: String?
+    public var statusCallback: String?
+    public var baseURL: URL
+    public var isIdempotent: Bool { true }
+
+    public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
+        var form: [(String, String)] = [("To", message.to)]
+        if let from { form.append(("From", from)) }
+        if let messagingServiceSID { form.append(("MessagingServiceSid", messagingServiceSID)) }
+        form.append(("Body", message.text))
+        if let statusCallback { form.append(("StatusCallback", statusCallback)) }
+        let credentials = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+        return OutgoingRequest(
+            url: baseURL.appendingPathComponent("2010-04-01/Accounts/\(accountSID)/Messages.json"),
+            headers: [
+                "Authorization": "Basic \(credentials)", "Content-Type": "application/x-www-form-urlencoded",
+                "I-Twilio-Idempotency-Token": message.idempotencyKey,
+            ],
+            body: Channels.formEncode(form))
+    }
+
+    public func classify(_ response: IncomingResponse) -> SendOutcome {
+        let json = try? JSONParser.parse(response.body)
+        if (200..<300).contains(response.status) { return .sent(providerID: json?["sid"]?.scalarText) }
+        let code = json?["code"]?.scalarText.flatMap(Int.init)
+        let message = json?["message"]?.scalarText ?? "HTTP \(response.status)"
+        let reason = "twilio \(code.map(String.init) ?? "HTTP \(response.status)"): \(message)"
+        switch (response.status, code) {
+        case (429, _), (_, 20429?): return .retry(reason, after: Channels.retryAfter(response))
+        case (500..., _): return .retry(reason, after: Channels.retryAfter(response))
+        case (401, _), (_, 20003?): return .hold(reason)
+        default: return .failed(reason)  // 21211, 21614, 21635 invalid To; 21610 STOP; 21408 geo permission; other 4xx
+        }
+    }
+}
+
+/// The WhatsApp Cloud API: `POST /{version}/{phone-number-id}/messages`, Bearer token, JSON;
+/// business-initiated messages go as the approved template bound in whatsapp.yaml.
+public struct WhatsAppCloudChannel: MessageChannel {
+    public var name: String
+    public var phoneNumberID: String
+    public var token: String
+    public var version: String
+    public var baseURL: URL
+    public var isIdempotent: Bool { false }
+
+    public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
+        var members: [(key: String, value: JSONValue)] = [
+            ("messaging_product", .string("whatsapp")),
+            ("recipient_type", .string("individual")),
+            ("to", .string(message.to)),
+        ]
+        if let call = message.whatsapp {
+            members.append(("type", .string("template")))
+            var template: [(key: String, value: JSONValue)] = [
+                ("name", .string(call.name)), ("language", .object([("code", .string(call.language))])),
+            ]
+            if !call.parameters.isEmpty {
+                template.append(("components", .array([.object([
+                    ("type", .string("body")),
+                    ("parameters", .array(call.parameters.map { .object([("type", .string("text")), ("text", .string($0))]) })),
+                ])])))
+            }
+            members.append(("template", .object(template)))
+        } else {
+            members.append(("type", .string("text")))
+            members.append(("text", .object([("preview_url", .bool(false)), ("body", .string(message.text))])))
+        }
+        return OutgoingRequest(
+            url: baseURL.appendingPathComponent("\(version)/\(phoneNumberID)/messages"),
+            headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+            body: Array(JSONValue.object(members).serialized().utf8))
+    }
+
+    public func classify(_ response: IncomingResponse) -> SendOutcome {
+        let json = try? JSONParser.parse(response.body)
+        if (200..<300).contains(response.status) {
+            return .sent(providerID: json?["messages"]?.arrayValue?.first?["id"]?.scalarText)
+        }
+        let error = json?["error"]
+        let code = error?["code"]?.scalarText.flatMap(Int.init)
+        let detail = error?["error_data"]?["details"]?.scalarText ?? error?["message"]?.scalarText ?? "HTTP \(response.status)"
+        let reason = "whatsapp \(code.map(String.init) ?? "HTTP \(response.status)"): \(detail)"
+        switch (response.status, code) {
+        case (_, 130429?), (_, 131056?), (429, _): return .retry(reason, after: Channels.retryAfter(response) ?? 60)
+        case (_, 131047?): return .fallback(reason)
+        case (_, 190?), (401, _): return .hold(reason)
+        case (500..., _): return .retry(reason, after: Channels.retryAfter(response))
+        default: return .failed(reason)  // 131026 undeliverable, 100 invalid parameter, other 4xx
+        }
+    }
+}
+
+/// Any HTTP SMS gateway: URL, method, headers and a JSON or form body whose values are Mustache
+/// over `to`, `text`, `locale` and `idempotency_key`; sends an `Idempotency-Key` header.
+public struct HTTPGatewayChannel: MessageChannel {
+    public var name: String
+    public var url: URL
+    public var method: String
+    public var headers: [String: String]
+    let body: [(String, MustacheTemplate)]
+    public var form: Bool
+    public var isIdempotent: Bool { true }
+
+    init(name: String, url: URL, method: String, headers: [String: String], body: [(String, String)], form: Bool) throws {
+        self.name = name
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = try body.map { ($0.0, try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}" + $0.1)) }
+        self.form = form
+    }
+
+    public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
+        let values: [String: String] = [
+            "to": message.to, "text": message.text, "locale": message.locale, "idempotency_key": message.idempotencyKey,
+        ]
+        let rendered = body.map { ($0.0, $0.1.render(values)) }
+        var headers = self.headers
+        headers["Idempotency-Key"] = message.idempotencyKey
+        headers["Content-Type"] = form ? "application/x-www-form-urlencoded" : "application/json"
+        let bytes = form
+            ? Channels.formEncode(rendered)
+            : Array(JSONValue.object(rendered.map { ($0.0, JSONValue.string($0.1)) }).serialized().utf8)
+        return OutgoingRequest(method: method, url: url, headers: headers, body: bytes)
+    }
+
+    public func classify(_ response: IncomingResponse) -> SendOutcome {
+        let json = try? JSONParser.parse(response.body)
+        if (200..<300).contains(response.status) {
+            return .sent(providerID: json?["id"]?.scalarText ?? json?["message_id"]?.scalarText)
+        }
+        let reason = "gateway HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+        switch response.status {
+        case 429, 500...: return .retry(reason, after: Channels.retryAfter(response))
+        case 401, 403: return .hold(reason)
+        default: return .failed(reason)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An outgoing HTTP request, built by a channel.
+public struct OutgoingRequest: Sendable, Equatable {
+    public var method: String
+    public var url: URL
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String = "POST", url: URL, headers: [String: String], body: [UInt8]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What came back.
+public struct IncomingResponse: Sendable, Equatable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Why a request has no response.
+public enum TransportError: Error, Sendable, Equatable {
+    /// Nothing reached the provider (connection refused, DNS, TLS): safe to retry.
+    case notSent(String)
+    /// The request may have been received and acted on (timeout or reset after sending).
+    case unknownOutcome(String)
+}
+
+/// The seam between channels and the network; a recording twin stands in for it in tests.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: OutgoingRequest) async throws(TransportError) -> IncomingResponse
+}
+
+/// libcurl through FoundationNetworking's URLSession: connection reuse, connect and total timeouts.
+public final class URLSessionTransport: HTTPTransport {
+    let session: URLSession
+
+    public init(requestTimeout: TimeInterval = 15) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = requestTimeout
+        configuration.timeoutIntervalForResource = requestTimeout
+        configuration.httpMaximumConnectionsPerHost = 8
+        session = URLSession(configuration: configuration)
+    }
+
+    public func send(_ request: OutgoingRequest) async throws(TransportError) -> IncomingResponse {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        urlRequest.httpBody = Data(request.body)
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        do {
+            let (data, response) = try await session.data(for: urlRequest)
+            let http = response as? HTTPURLResponse
+            var headers: [String: String] = [:]
+            for (key, value) in http?.allHeaderFields ?? [:] {
+                if let key = key as? String, let value = value as? String { headers[key] = value }
+            }
+            return IncomingResponse(status: http?.statusCode ?? 0, headers: headers, body: Array(data))
+        } catch let error as URLError {
+            switch error.code {
+            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .secureConnectionFailed, .notConnectedToInternet:
+                throw .notSent("\(error.code)")
+            default:
+                throw .unknownOutcome("\(error.code)")
+            }
+        } catch {
+            throw .unknownOutcome("\(error)")
+        }
+    }
+}

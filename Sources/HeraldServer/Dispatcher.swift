@@ -1,0 +1,175 @@
+import Foundation
+import HeraldCore
+import HeraldDispatch
+import HeraldStore
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// When to try again: exponential backoff with jitter, honouring Retry-After, within a budget.
+public struct RetryPolicy: Sendable {
+    /// Attempts before a message is `failed` (the default spreads 8 attempts over about 20 hours).
+    public var maxAttempts = 8
+    public var firstDelay: TimeInterval = 120
+    public var factor: Double = 3
+    public var maxDelay: TimeInterval = 8 * 3600
+    /// ± this share of the delay, so a recovering provider is not hit by every message at once.
+    public var jitter: Double = 0.2
+
+    public init() {}
+
+    /// The delay before attempt `attempts + 1`; `random` in 0…1 (injected for tests).
+    public func delay(afterAttempt attempts: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
+        let base = min(maxDelay, firstDelay * pow(factor, Double(max(0, attempts - 1))))
+        let jittered = base * (1 - jitter + 2 * jitter * random)
+        return max(jittered, retryAfter ?? 0)
+    }
+}
+
+/// Sends due outbox messages through their channels and records each outcome.
+public struct Dispatcher: Sendable {
+    public var store: SQLiteStore
+    public var ruleSet: RuleSet
+    /// Channels that can send (credentials set); others hold their messages.
+    public var channels: [String: any MessageChannel]
+    public var transport: any HTTPTransport
+    public var policy: RetryPolicy
+    public var logger: Logger
+    public var clock: @Sendable () -> Date
+    public var random: @Sendable () -> Double
+    /// How many messages are sent at once.
+    public var concurrency: Int
+    public var lease: TimeInterval
+
+    public init(
+        store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
+        policy: RetryPolicy = RetryPolicy(), logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 8, lease: TimeInterval = 60
+    ) {
+        self.store = store
+        self.ruleSet = ruleSet
+        self.channels = channels
+        self.transport = transport
+        self.policy = policy
+        self.logger = logger
+        self.clock = clock
+        self.random = random
+        self.concurrency = concurrency
+        self.lease = lease
+    }
+
+    /// Builds every configured channel whose credentials are set.
+    public static func channels(for ruleSet: RuleSet, baseURL: URL? = nil, logger: Logger) -> [String: any MessageChannel] {
+        var channels: [String: any MessageChannel] = [:]
+        for config in ruleSet.channels where config.missing.isEmpty {
+            do {
+                channels[config.name] = try Channels.make(config, baseURL: baseURL)
+            } catch {
+                logger.error("channel misconfigured: its messages are held", metadata: ["herald.channel": "\(config.name)", "error": "\(error)"])
+            }
+        }
+        return channels
+    }
+
+    /// Claims the messages due now and sends them, `concurrency` at a time; returns how many it handled.
+    @discardableResult
+    public func dispatchDue() async throws -> Int {
+        let claimed = try await store.claimDue(now: clock(), limit: concurrency, lease: lease)
+        await withTaskGroup(of: Void.self) { group in
+            for (message, recovered) in claimed {
+                group.addTask { await self.deliver(message, recovered: recovered) }
+            }
+        }
+        return claimed.count
+    }
+
+    func deliver(_ message: OutboxMessage, recovered: Bool) async {
+        let rule = ruleSet.rules.first { $0.id == message.rule }
+        let atLeastOnce = rule?.send?.atLeastOnce ?? false
+        guard let channel = channels[message.channel] else {
+            await record(message, DeliveryUpdate(state: .held, lastError: "channel '\(message.channel)' is not configured (credentials unset?)"))
+            return
+        }
+        let outcome: SendOutcome
+        if recovered, !channel.isIdempotent, !atLeastOnce {
+            // A dispatcher stopped mid-send: it may have gone out. Never risk sending it twice.
+            outcome = .unknownOutcome("the previous attempt was interrupted")
+        } else {
+            let started = DispatchTime.now()
+            outcome = await channel.send(
+                ChannelMessage(idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
+                               locale: message.locale, whatsapp: message.whatsapp),
+                transport: transport)
+            Timer(label: "herald_send_duration_seconds", dimensions: [("channel", message.channel)]).recordInterval(since: started)
+        }
+        await record(message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback))
+    }
+
+    func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
+        let now = clock()
+        func retry(_ reason: String, after: TimeInterval?) -> DeliveryUpdate {
+            guard message.attempts < policy.maxAttempts else {
+                return DeliveryUpdate(state: .failed, lastError: "\(reason) (gave up after \(message.attempts) attempts)")
+            }
+            let delay = policy.delay(afterAttempt: message.attempts, retryAfter: after, random: random())
+            return DeliveryUpdate(state: .pending, nextAttemptAt: now.addingTimeInterval(delay), lastError: reason)
+        }
+        switch outcome {
+        case .sent(let id):
+            return DeliveryUpdate(state: .sent, providerMessageID: id)
+        case .retry(let reason, let after):
+            return retry(reason, after: after)
+        case .failed(let reason):
+            return DeliveryUpdate(state: .failed, lastError: reason)
+        case .hold(let reason):
+            logger.critical("channel credentials rejected: messages held until fixed, then herald retry", metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(reason)"])
+            return DeliveryUpdate(state: .held, lastError: reason)
+        case .fallback(let reason):
+            guard let fallback, channels[fallback] != nil || ruleSet.channels.contains(where: { $0.name == fallback }) else {
+                return DeliveryUpdate(state: .failed, lastError: "\(reason); the rule has no fallback channel")
+            }
+            return DeliveryUpdate(state: .pending, nextAttemptAt: now, lastError: "\(reason); falling back to \(fallback)", channel: fallback)
+        case .unknownOutcome(let reason):
+            if channel.isIdempotent || atLeastOnce { return retry(reason, after: nil) }
+            return DeliveryUpdate(state: .failed, lastError: "unknown outcome: \(reason)")
+        }
+    }
+
+    func record(_ message: OutboxMessage, _ update: DeliveryUpdate) async {
+        Counter(label: "herald_messages_total", dimensions: [("channel", message.channel), ("state", update.state.rawValue)]).increment()
+        var metadata: Logger.Metadata = [
+            "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.state": "\(update.state.rawValue)",
+            "herald.to": "\(LogSafe.phone(message.recipient))", "herald.attempt": "\(message.attempts)",
+        ]
+        if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
+        logger.info("send attempt recorded", metadata: metadata)
+        do {
+            try await store.record(update, messageID: message.id, at: clock())
+        } catch {
+            // The lease expires and the message is claimed again as recovered: never lost.
+            logger.error("could not record a send outcome", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+}
+
+/// Runs the dispatcher while the server runs.
+public struct DispatcherService: Service {
+    public var dispatcher: Dispatcher
+    public var idleInterval: Duration
+
+    public init(dispatcher: Dispatcher, idleInterval: Duration = .milliseconds(100)) {
+        self.dispatcher = dispatcher
+        self.idleInterval = idleInterval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                if try await dispatcher.dispatchDue() > 0 { continue }
+            } catch {
+                dispatcher.logger.error("dispatch failed; will try again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: idleInterval)
+        }
+    }
+}
