@@ -35,6 +35,7 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
         let token = context.parameters.get("token")
         return await intake.handle(provider: provider, pathToken: token, request: request, context: context)
     }
+    router.addMetrics(store: intake.store as? SQLiteStore)
     router.get("healthz") { _, context in
         do {
             try await intake.store.ping()

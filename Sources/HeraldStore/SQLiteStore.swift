@@ -312,6 +312,19 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// How many messages are in each state, and events waiting to be processed (for /metrics).
+    public func queueDepths() async throws -> (messages: [OutboxMessage.State: Int], unprocessedEvents: Int) {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            var counts: [OutboxMessage.State: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM messages GROUP BY state") {
+                if let state = OutboxMessage.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            let waiting = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE processed_at IS NULL") ?? 0
+            return (counts, waiting)
+        }
+    }
+
     /// Marks every event unprocessed again, as after a crash between writing messages and marking
     /// the event (for tests and recovery drills; the outbox's keys keep it harmless).
     func markUnprocessed() async throws {

@@ -286,3 +286,32 @@ struct LiveIntakeTests {
         }
     }
 }
+
+@Suite("GET /metrics")
+struct MetricsTests {
+    /// swift-metrics can be bootstrapped once per process.
+    static let bootstrapped: Bool = {
+        HeraldMetrics.bootstrap()
+        return true
+    }()
+
+    @Test func prometheusTextWithCountersAndQueueDepths() async throws {
+        _ = Self.bootstrapped
+        let harness = try Harness()
+        let body = Fixtures.sample("cod-fulfillment", "delivered.json")
+        try await harness.app().test(.router) { client in
+            _ = try await client.post("/webhooks/cod-fulfillment", body: body, headers: Fixtures.signedHeaders(provider: "cod-fulfillment", body: body))
+            _ = try await client.post("/webhooks/cod-fulfillment", body: body, headers: [])
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; version=0.0.4")
+                let text = String(buffer: response.body)
+                #expect(text.contains("# TYPE herald_webhooks_total counter"))
+                #expect(text.contains(#"herald_webhooks_total{provider="cod-fulfillment",status="200"}"#))
+                #expect(text.contains(#"herald_webhooks_total{provider="cod-fulfillment",status="401"}"#))
+                #expect(text.contains(#"herald_outbox_messages{state="pending"} 0"#))
+                #expect(text.contains("herald_events_waiting 1"))
+            }
+        }
+    }
+}

@@ -28,6 +28,7 @@ extension Herald {
 
         func run() async throws {
             let logger = makeLogger(level: logLevel)
+            HeraldMetrics.bootstrap()
             let ruleSet = try rulesOptions.loadRuleSet()
             let templates = try rulesOptions.loadTemplates()
             for missing in ruleSet.missingVariables {
