@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldDispatch
 import HeraldStore
 import Logging
 import Metrics
@@ -14,16 +15,19 @@ public struct EventProcessor: Sendable {
     public var store: any Store
     public var logger: Logger
     public var clock: @Sendable () -> Date
+    /// Fetches what providers with `enrich:` leave out; nil skips enrichment.
+    public var enricher: Enricher?
 
     public init(
         ruleSet: RuleSet, templates: TemplateStore, store: any Store, logger: Logger,
-        clock: @escaping @Sendable () -> Date = Date.init
+        clock: @escaping @Sendable () -> Date = Date.init, enricher: Enricher? = nil
     ) {
         self.ruleSet = ruleSet
         self.planner = Planner(ruleSet: ruleSet, templates: templates)
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.enricher = enricher
     }
 
     /// Processes the events waiting now, oldest first; returns how many it processed.
@@ -31,7 +35,7 @@ public struct EventProcessor: Sendable {
     public func processPending(batchSize: Int = 100) async throws -> Int {
         let events = try await store.unprocessedEvents(limit: batchSize)
         for stored in events {
-            let messages = outboxMessages(for: stored)
+            let messages = await outboxMessages(for: stored)
             let inserted = try await store.completeProcessing(eventID: stored.id, messages: messages, at: clock())
             Counter(label: "herald_messages_planned_total").increment(by: inserted)
             if !messages.isEmpty {
@@ -47,7 +51,7 @@ public struct EventProcessor: Sendable {
     }
 
     /// The messages one stored event yields; none for stale, unusable or unknown-provider events.
-    func outboxMessages(for stored: StoredEvent) -> [OutboxMessage] {
+    func outboxMessages(for stored: StoredEvent) async -> [OutboxMessage] {
         guard stored.parseError == nil, !stored.stale else { return [] }
         guard let profile = ruleSet.provider(named: stored.provider) else {
             logger.warning("event of a provider no longer in the rules", metadata: ["herald.provider": "\(stored.provider)"])
@@ -59,6 +63,20 @@ public struct EventProcessor: Sendable {
         guard var event = profile.normalize(request).event else { return [] }
         // The previous status intake resolved from the order state (Armada, Storefront send none).
         if let previous = stored.previousStatus { event.order.previousStatus = previous }
+        var enrichmentProblem: String?
+        if let enrichment = profile.enrichment, let enricher,
+            enrichment.fields.keys.contains(where: { event.value(of: $0) == nil })
+        {
+            switch await enricher.fetch(for: event, with: enrichment) {
+            case .enriched(let values):
+                for (field, value) in values where event.value(of: field) == nil { event.set(field, value) }
+            case .notFound:
+                enrichmentProblem = "enrichment: the order is not found at the merchant's API"
+            case .failed(let reason):
+                enrichmentProblem = reason
+                logger.warning("enrichment failed", metadata: ["herald.provider": "\(stored.provider)", "herald.reason": "\(reason)"])
+            }
+        }
         let now = clock()
         let plan = planner.plan(event, now: now)
         return plan.messages.map { planned in
@@ -70,7 +88,7 @@ public struct EventProcessor: Sendable {
             var lastError: String?
             if !m.problems.isEmpty || m.to == nil {
                 state = .failed
-                lastError = m.problems.joined(separator: "; ")
+                lastError = (m.problems + (enrichmentProblem.map { [$0] } ?? [])).joined(separator: "; ")
             } else if let channel = ruleSet.channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
                 state = .held
                 lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"

@@ -36,8 +36,20 @@ final class FakeProvider: Sendable {
         state.withLock { $0.answers[pathPart, default: []] += answers }
     }
 
+    /// Orders the fake merchant API knows, for enrichment: id → JSON.
+    let orders = Mutex<[String: String]>([:])
+    let orderLookups = Mutex(0)
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.get("api/orders/:id") { _, context -> Response in
+            self.orderLookups.withLock { $0 += 1 }
+            let id = context.parameters.get("id") ?? ""
+            guard let json = self.orders.withLock({ $0[id] }) else {
+                return Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"not found"}"#)))
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+        }
         router.post("**") { request, _ -> Response in
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
@@ -86,6 +98,9 @@ struct DispatchTests {
         var text = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
         text = text.replacingOccurrences(of: "from: \"${TWILIO_FROM}\" }", with: "from: \"${TWILIO_FROM}\", base_url: \"http://127.0.0.1:\(port)\" }")
         text = text.replacingOccurrences(of: "token: \"${WA_TOKEN}\" }", with: "token: \"${WA_TOKEN}\", base_url: \"http://127.0.0.1:\(port)\" }")
+        text = text.replacingOccurrences(
+            of: "timezone: Asia/Beirut, country: LB }",
+            with: "timezone: Asia/Beirut, country: LB, enrich: { url: \"http://127.0.0.1:\(port)/api/orders/{{order.reference}}\", fields: { customer.phone: phone, customer.name: name } } }")
         return try RuleSet.parse(yaml: text, file: "rules.yaml", environment: Environment(environment))
     }
 
@@ -101,7 +116,9 @@ struct DispatchTests {
         let logger = logs.logger()
         return Pipeline(
             store: store,
-            processor: EventProcessor(ruleSet: rules, templates: templates, store: store, logger: logger, clock: clock),
+            processor: EventProcessor(
+                ruleSet: rules, templates: templates, store: store, logger: logger, clock: clock,
+                enricher: Enricher(transport: URLSessionTransport(requestTimeout: 5), pause: .milliseconds(10))),
             dispatcher: Dispatcher(
                 store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
                 transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: clock, random: { 0.5 }))
@@ -258,6 +275,37 @@ struct DispatchTests {
             #expect(message.state == .failed)
             #expect(message.lastError == "unknown outcome: the previous attempt was interrupted")
             #expect(fake.requests.isEmpty)
+            try await p.store.close()
+        }
+    }
+
+    @Test func wakilniOrdersAreEnrichedFromTheMerchantsAPI() async throws {
+        let fixedNow = now
+        try await withFake { fake, port in
+            fake.orders.withLock { $0["48214"] = #"{"id":48214,"phone":"03 123 456","name":"Rania Haddad"}"# }
+            let p = try pipeline(port: port, clock: { fixedNow })
+            #expect(p.processor.ruleSet.provider(named: "wakilni")?.enrichment?.fields[.customerPhone] == FieldPath("phone"))
+            try await receive(p.store, "wakilni", "02-order-confirmed.json", ruleSet: p.processor.ruleSet)
+            try await receive(p.store, "wakilni", "04-order-completed.json", ruleSet: p.processor.ruleSet)
+            try await p.processor.processPending()
+            let messages = try await p.store.messages(MessageQuery()).sorted { $0.id < $1.id }
+            #expect(messages.map(\.rule) == ["order-confirmed", "delivered"])
+            #expect(messages.allSatisfy { $0.recipient == "+9613123456" && $0.state == .pending && $0.locale == "ar" })
+            #expect(messages.first?.text.contains("\u{2068}Rania\u{2069}") == true)
+            #expect(fake.orderLookups.withLock { $0 } == 1)  // the second event of the order used the cache
+            try await p.store.close()
+        }
+    }
+
+    @Test func anOrderTheMerchantDoesNotKnowFailsWithTheReason() async throws {
+        let fixedNow = now
+        try await withFake { _, port in
+            let p = try pipeline(port: port, clock: { fixedNow })
+            try await receive(p.store, "wakilni", "02-order-confirmed.json", ruleSet: p.processor.ruleSet)
+            try await p.processor.processPending()
+            let message = try #require(try await p.store.messages(MessageQuery()).first)
+            #expect(message.state == .failed)
+            #expect(message.lastError == "recipient: the event has no customer.phone; enrichment: the order is not found at the merchant's API")
             try await p.store.close()
         }
     }

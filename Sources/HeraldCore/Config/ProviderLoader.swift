@@ -45,6 +45,7 @@ struct ProviderLoader {
         var statuses: [String]?
         var transitions: [String: [String]]?
         var statusGroups: [String: String]?
+        var enrichment: Enrichment?
 
         func overlaid(by top: Spec) -> Spec {
             var merged = self
@@ -72,6 +73,7 @@ struct ProviderLoader {
             merged.statuses = top.statuses ?? statuses
             merged.transitions = top.transitions ?? transitions
             merged.statusGroups = top.statusGroups ?? statusGroups
+            merged.enrichment = top.enrichment ?? enrichment
             return merged
         }
     }
@@ -144,7 +146,7 @@ struct ProviderLoader {
             required: spec.required ?? [], timeZone: spec.timeZone ?? defaults.timeZone,
             country: spec.country ?? defaults.country, locale: spec.locale, currency: spec.currency,
             amountUnit: spec.amountUnit ?? .major, statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
-            statusGroups: spec.statusGroups ?? [:])
+            statusGroups: spec.statusGroups ?? [:], enrichment: spec.enrichment)
     }
 
     func parse(_ node: Node, provider: String) -> Spec? {
@@ -239,9 +241,7 @@ struct ProviderLoader {
                     groups[entry.key] = reader.string(entry.value, what: "status_groups.\(entry.key)")
                 }
                 spec.statusGroups = groups
-            case "enrich":
-                // Used by live dispatch; accepted here so a rules file written for it loads.
-                _ = reader.mapping(value, what: "enrich", allowed: ["url", "fields", "headers", "timeout"])
+            case "enrich": spec.enrichment = parseEnrichment(value, provider: provider)
             default: break
             }
         }
@@ -254,6 +254,38 @@ struct ProviderLoader {
             }
         }
         return spec
+    }
+
+    func parseEnrichment(_ node: Node, provider: String) -> Enrichment? {
+        guard let members = reader.mapping(node, what: "enrich", allowed: ["url", "fields", "headers", "timeout"]) else { return nil }
+        var url: String?
+        var fields: [CanonicalField: FieldPath] = [:]
+        var headers: [String: String] = [:]
+        var timeout: TimeInterval = 5
+        for member in members {
+            switch member.key {
+            case "url": url = reader.string(member.value, what: "enrich.url")
+            case "timeout": timeout = reader.number(member.value, what: "enrich.timeout") ?? timeout
+            case "fields":
+                for entry in reader.mapping(member.value, what: "enrich.fields", allowed: CanonicalField.allCases.map(\.rawValue)) ?? [] {
+                    if let field = CanonicalField(rawValue: entry.key), let path = reader.string(entry.value, what: "enrich.fields.\(entry.key)") {
+                        fields[field] = FieldPath(path)
+                    }
+                }
+            case "headers":
+                for entry in reader.mapping(member.value, what: "enrich.headers") ?? [] {
+                    if let text = reader.string(entry.value, what: "enrich.headers.\(entry.key)") {
+                        headers[entry.key] = loader.expand(text, at: entry.value, usedBy: "provider '\(provider)' enrich").value
+                    }
+                }
+            default: break
+            }
+        }
+        guard let url else {
+            reader.error("enrich needs a url, such as https://shop.example/api/orders/{{order.reference}}", at: node)
+            return nil
+        }
+        return Enrichment(url: loader.expand(url, at: node, usedBy: "provider '\(provider)' enrich").value, fields: fields, headers: headers, timeout: timeout)
     }
 
     func parseVerify(_ node: Node, into spec: inout Spec, provider: String) {

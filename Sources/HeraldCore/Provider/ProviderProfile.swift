@@ -77,6 +77,24 @@ public struct ItemsMapping: Sendable {
     }
 }
 
+/// Fetching what a provider leaves out (Wakilni sends no customer) from the merchant's own API.
+public struct Enrichment: Sendable {
+    /// A Mustache template over the event: `https://shop.example/api/orders/{{order.reference}}`.
+    public var url: String
+    /// Canonical field → path in the JSON the URL answers.
+    public var fields: [CanonicalField: FieldPath]
+    /// Request headers, `${NAME}` already expanded (an `Authorization` token, say).
+    public var headers: [String: String]
+    public var timeout: TimeInterval
+
+    public init(url: String, fields: [CanonicalField: FieldPath], headers: [String: String] = [:], timeout: TimeInterval = 5) {
+        self.url = url
+        self.fields = fields
+        self.headers = headers
+        self.timeout = timeout
+    }
+}
+
 /// Everything Herald knows about one provider: how to verify its webhooks, where the canonical
 /// fields are in its JSON, how to recognise a redelivery, and which statuses it can send.
 ///
@@ -106,13 +124,14 @@ public struct ProviderProfile: Sendable {
     /// Legal transitions (from → allowed next statuses); empty when the provider documents none.
     public var transitions: [String: [String]]
     public var statusGroups: [String: String]
+    public var enrichment: Enrichment?
 
     public init(
         name: String, preset: String? = nil, verification: Verification, fields: [CanonicalField: FieldSource] = [:],
         items: ItemsMapping? = nil, dedupe: [FieldSource] = [], deliveryID: FieldSource? = nil,
         required: [CanonicalField] = [], timeZone: TimeZone = TimeZone(identifier: "UTC")!, country: String? = nil,
         locale: String? = nil, currency: String? = nil, amountUnit: Amount.Unit = .major, statuses: [String] = [],
-        transitions: [String: [String]] = [:], statusGroups: [String: String] = [:]
+        transitions: [String: [String]] = [:], statusGroups: [String: String] = [:], enrichment: Enrichment? = nil
     ) {
         self.name = name
         self.preset = preset
@@ -130,6 +149,7 @@ public struct ProviderProfile: Sendable {
         self.statuses = statuses
         self.transitions = transitions
         self.statusGroups = statusGroups
+        self.enrichment = enrichment
     }
 
     /// Whether the order can go, in one or more legal steps, from `from` to `to`.

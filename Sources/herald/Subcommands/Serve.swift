@@ -59,10 +59,12 @@ extension Herald {
                     "channel credentials not set: its messages are held until they are",
                     metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
             }
-            let processor = EventProcessor(ruleSet: ruleSet, templates: templates, store: store, logger: logger)
+            let transport = URLSessionTransport()
+            let processor = EventProcessor(
+                ruleSet: ruleSet, templates: templates, store: store, logger: logger, enricher: Enricher(transport: transport))
             let dispatcher = Dispatcher(
                 store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
-                transport: URLSessionTransport(), logger: logger)
+                transport: transport, logger: logger)
             let app = buildApplication(
                 configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
                 dispatcher: dispatcher,
