@@ -40,6 +40,7 @@ public struct Dispatcher: Sendable {
     /// How many messages are sent at once.
     public var concurrency: Int
     public var lease: TimeInterval
+    public var limiter: RateLimiter
 
     public init(
         store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
@@ -56,6 +57,9 @@ public struct Dispatcher: Sendable {
         self.random = random
         self.concurrency = concurrency
         self.lease = lease
+        self.limiter = RateLimiter(limits: Dictionary(
+            ruleSet.channels.map { ($0.name, RateLimiter.limits(type: $0.type, settings: $0.settings)) },
+            uniquingKeysWith: { a, _ in a }))
     }
 
     /// Builds every configured channel whose credentials are set.
@@ -90,6 +94,16 @@ public struct Dispatcher: Sendable {
             await record(message, DeliveryUpdate(state: .held, lastError: "channel '\(message.channel)' is not configured (credentials unset?)"))
             return
         }
+        // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
+        // WhatsApp) goes back to the queue without using an attempt.
+        let now = clock()
+        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now)
+        let wait = slot.timeIntervalSince(now)
+        if wait > 1 {
+            await record(message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), refundAttempt: true)
+            return
+        }
+        if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let outcome: SendOutcome
         if recovered, !channel.isIdempotent, !atLeastOnce {
             // A dispatcher stopped mid-send: it may have gone out. Never risk sending it twice.
@@ -135,7 +149,7 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    func record(_ message: OutboxMessage, _ update: DeliveryUpdate) async {
+    func record(_ message: OutboxMessage, _ update: DeliveryUpdate, refundAttempt: Bool = false) async {
         Counter(label: "herald_messages_total", dimensions: [("channel", message.channel), ("state", update.state.rawValue)]).increment()
         var metadata: Logger.Metadata = [
             "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.state": "\(update.state.rawValue)",
@@ -144,7 +158,7 @@ public struct Dispatcher: Sendable {
         if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
         logger.info("send attempt recorded", metadata: metadata)
         do {
-            try await store.record(update, messageID: message.id, at: clock())
+            try await store.record(update, messageID: message.id, at: clock(), refundAttempt: refundAttempt)
         } catch {
             // The lease expires and the message is claimed again as recovered: never lost.
             logger.error("could not record a send outcome", metadata: metadata.merging(["error": "\(error)"]) { $1 })

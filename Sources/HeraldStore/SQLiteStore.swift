@@ -235,18 +235,19 @@ public final class SQLiteStore: Store {
     }
 
     /// Records how a send attempt ended.
-    public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date) async throws {
+    public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date, refundAttempt: Bool = false) async throws {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         try await pool.write { db in
             try db.cachedStatement(sql: """
                 UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
                     provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
-                    lease_expires_at = NULL, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+                    lease_expires_at = NULL, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                    attempts = attempts - ?
                 WHERE id = ?
                 """
             ).execute(arguments: [
                 update.state.rawValue, update.nextAttemptAt?.timeIntervalSince1970, update.lastError, update.providerMessageID,
-                update.channel, update.state.rawValue, now.timeIntervalSince1970, messageID,
+                update.channel, update.state.rawValue, now.timeIntervalSince1970, refundAttempt ? 1 : 0, messageID,
             ])
         }
     }

@@ -1,0 +1,26 @@
+import Foundation
+import HeraldDispatch
+import Testing
+
+@Suite("Send pacing")
+struct RateLimiterTests {
+    let t0 = Date(timeIntervalSince1970: 1_778_414_400)
+
+    @Test func channelRateSpacesSends() {
+        let limiter = RateLimiter(limits: ["sms": .init(rate: 4)])
+        let slots = (0..<6).map { n in limiter.reserve(channel: "sms", recipient: "+2126000000\(n)", now: t0) }
+        #expect(slots.map { $0.timeIntervalSince(t0) } == [0, 0.25, 0.5, 0.75, 1.0, 1.25])
+        // Other channels are not limited.
+        #expect(limiter.reserve(channel: "gateway", recipient: "+212600000001", now: t0) == t0)
+    }
+
+    @Test func whatsappPacesEachRecipient() {
+        let limits = RateLimiter.limits(type: "whatsapp-cloud", settings: [:])
+        #expect(limits == .init(rate: nil, recipientInterval: 6))
+        let limiter = RateLimiter(limits: ["whatsapp": limits])
+        #expect(limiter.reserve(channel: "whatsapp", recipient: "+212661234567", now: t0) == t0)
+        #expect(limiter.reserve(channel: "whatsapp", recipient: "+212661234567", now: t0.addingTimeInterval(1)) == t0.addingTimeInterval(6))
+        #expect(limiter.reserve(channel: "whatsapp", recipient: "+9613123456", now: t0.addingTimeInterval(1)) == t0.addingTimeInterval(1))
+        #expect(RateLimiter.limits(type: "twilio", settings: ["rate": "10"]) == .init(rate: 10, recipientInterval: nil))
+    }
+}
