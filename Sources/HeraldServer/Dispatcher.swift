@@ -41,6 +41,8 @@ public struct Dispatcher: Sendable {
     public var concurrency: Int
     public var lease: TimeInterval
     public var limiter: RateLimiter
+    /// Signalled when messages are queued; waited on when idle.
+    public var wakeup = Wakeup()
 
     public init(
         store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
@@ -171,7 +173,8 @@ public struct DispatcherService: Service {
     public var dispatcher: Dispatcher
     public var idleInterval: Duration
 
-    public init(dispatcher: Dispatcher, idleInterval: Duration = .milliseconds(100)) {
+    /// Idle polling catches messages whose time comes later (retries, quiet hours).
+    public init(dispatcher: Dispatcher, idleInterval: Duration = .milliseconds(250)) {
         self.dispatcher = dispatcher
         self.idleInterval = idleInterval
     }
@@ -183,7 +186,7 @@ public struct DispatcherService: Service {
             } catch {
                 dispatcher.logger.error("dispatch failed; will try again", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: idleInterval)
+            await dispatcher.wakeup.wait(timeout: idleInterval)
         }
     }
 }

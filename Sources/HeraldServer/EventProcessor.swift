@@ -17,6 +17,10 @@ public struct EventProcessor: Sendable {
     public var clock: @Sendable () -> Date
     /// Fetches what providers with `enrich:` leave out; nil skips enrichment.
     public var enricher: Enricher?
+    /// Signalled when new events are stored (by intake); waited on when idle.
+    public var wakeup = Wakeup()
+    /// Signalled when messages are queued, to wake the dispatcher.
+    public var messagesQueued: Wakeup?
 
     public init(
         ruleSet: RuleSet, templates: TemplateStore, store: any Store, logger: Logger,
@@ -38,6 +42,7 @@ public struct EventProcessor: Sendable {
             let messages = await outboxMessages(for: stored)
             let inserted = try await store.completeProcessing(eventID: stored.id, messages: messages, at: clock())
             Counter(label: "herald_messages_planned_total").increment(by: inserted)
+            if inserted > 0 { messagesQueued?.signal() }
             if !messages.isEmpty {
                 logger.info(
                     "event processed",
@@ -108,7 +113,7 @@ public struct ProcessorService: Service {
     public var processor: EventProcessor
     public var idleInterval: Duration
 
-    public init(processor: EventProcessor, idleInterval: Duration = .milliseconds(100)) {
+    public init(processor: EventProcessor, idleInterval: Duration = .seconds(1)) {
         self.processor = processor
         self.idleInterval = idleInterval
     }
@@ -120,7 +125,7 @@ public struct ProcessorService: Service {
             } catch {
                 processor.logger.error("processing failed; will try again", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: idleInterval)
+            await processor.wakeup.wait(timeout: idleInterval)
         }
     }
 }

@@ -55,7 +55,10 @@ public func buildApplication(
     processor: EventProcessor? = nil, dispatcher: Dispatcher? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
+    var intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
+    var processor = processor
+    if let processorWakeup = processor?.wakeup { intake.onAccepted = { processorWakeup.signal() } }
+    processor?.messagesQueued = dispatcher?.wakeup
     let router = buildRouter(intake: intake)
     var http1 = HTTP1Channel.Configuration()
     http1.idleTimeout = configuration.idleTimeout

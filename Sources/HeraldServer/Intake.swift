@@ -17,6 +17,8 @@ public struct WebhookIntake: Sendable {
     public var store: any Store
     public var maxBodySize: Int
     public var clock: @Sendable () -> Date
+    /// Called after a new event is committed (wakes the processor).
+    public var onAccepted: @Sendable () -> Void = {}
 
     public init(
         providers: [ProviderProfile], store: any Store, maxBodySize: Int = 1 << 20,
@@ -95,6 +97,7 @@ public struct WebhookIntake: Sendable {
         do {
             switch try await store.record(incoming) {
             case .accepted(let summary):
+                onAccepted()
                 var details = metadata
                 details["herald.event_id"] = "\(summary.id)"
                 details["herald.order"] = "\(incoming.orderReference ?? "-")"
