@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -95,6 +96,16 @@ let package = Package(
             name: "CoreBench",
             dependencies: ["HeraldCore"],
             path: "bench/CoreBench"
+        ),
+        // A local Twilio that records arrival times, for bench/e2e.
+        .executableTarget(
+            name: "FakeProvider",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/FakeProvider"
         ),
         // Durable group-commit throughput of the store alone, for bench/store.
         .executableTarget(

@@ -47,7 +47,7 @@ public struct Dispatcher: Sendable {
     public init(
         store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
         policy: RetryPolicy = RetryPolicy(), logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 8, lease: TimeInterval = 60
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 32, lease: TimeInterval = 60
     ) {
         self.store = store
         self.ruleSet = ruleSet
@@ -81,20 +81,23 @@ public struct Dispatcher: Sendable {
     @discardableResult
     public func dispatchDue() async throws -> Int {
         let claimed = try await store.claimDue(now: clock(), limit: concurrency, lease: lease)
-        await withTaskGroup(of: Void.self) { group in
+        guard !claimed.isEmpty else { return 0 }
+        let updates = await withTaskGroup(of: (OutboxMessage, DeliveryUpdate, Bool).self) { group in
             for (message, recovered) in claimed {
                 group.addTask { await self.deliver(message, recovered: recovered) }
             }
+            return await group.reduce(into: []) { $0.append($1) }
         }
+        await record(updates)
         return claimed.count
     }
 
-    func deliver(_ message: OutboxMessage, recovered: Bool) async {
+    /// Sends one claimed message; returns the update to record (and whether to refund the attempt).
+    func deliver(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         let rule = ruleSet.rules.first { $0.id == message.rule }
         let atLeastOnce = rule?.send?.atLeastOnce ?? false
         guard let channel = channels[message.channel] else {
-            await record(message, DeliveryUpdate(state: .held, lastError: "channel '\(message.channel)' is not configured (credentials unset?)"))
-            return
+            return (message, DeliveryUpdate(state: .held, lastError: "channel '\(message.channel)' is not configured (credentials unset?)"), false)
         }
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
         // WhatsApp) goes back to the queue without using an attempt.
@@ -102,8 +105,7 @@ public struct Dispatcher: Sendable {
         let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now)
         let wait = slot.timeIntervalSince(now)
         if wait > 1 {
-            await record(message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), refundAttempt: true)
-            return
+            return (message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), true)
         }
         if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let outcome: SendOutcome
@@ -118,7 +120,7 @@ public struct Dispatcher: Sendable {
                 transport: transport)
             Timer(label: "herald_send_duration_seconds", dimensions: [("channel", message.channel)]).recordInterval(since: started)
         }
-        await record(message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback))
+        return (message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback), false)
     }
 
     func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
@@ -151,19 +153,22 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    func record(_ message: OutboxMessage, _ update: DeliveryUpdate, refundAttempt: Bool = false) async {
-        Counter(label: "herald_messages_total", dimensions: [("channel", message.channel), ("state", update.state.rawValue)]).increment()
-        var metadata: Logger.Metadata = [
-            "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.state": "\(update.state.rawValue)",
-            "herald.to": "\(LogSafe.phone(message.recipient))", "herald.attempt": "\(message.attempts)",
-        ]
-        if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
-        logger.info("send attempt recorded", metadata: metadata)
+    /// Records a batch of outcomes in one transaction, with a log line each (phone masked).
+    func record(_ updates: [(OutboxMessage, DeliveryUpdate, Bool)]) async {
+        for (message, update, _) in updates {
+            Counter(label: "herald_messages_total", dimensions: [("channel", message.channel), ("state", update.state.rawValue)]).increment()
+            var metadata: Logger.Metadata = [
+                "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.state": "\(update.state.rawValue)",
+                "herald.to": "\(LogSafe.phone(message.recipient))", "herald.attempt": "\(message.attempts)",
+            ]
+            if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
+            logger.info("send attempt recorded", metadata: metadata)
+        }
         do {
-            try await store.record(update, messageID: message.id, at: clock(), refundAttempt: refundAttempt)
+            try await store.record(updates.map { ($0.0.id, $0.1, $0.2) }, at: clock())
         } catch {
-            // The lease expires and the message is claimed again as recovered: never lost.
-            logger.error("could not record a send outcome", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            // The leases expire and the messages are claimed again as recovered: never lost.
+            logger.error("could not record send outcomes", metadata: ["error": "\(error)", "herald.count": "\(updates.count)"])
         }
     }
 }

@@ -38,19 +38,21 @@ public struct EventProcessor: Sendable {
     @discardableResult
     public func processPending(batchSize: Int = 100) async throws -> Int {
         let events = try await store.unprocessedEvents(limit: batchSize)
-        for stored in events {
-            let messages = await outboxMessages(for: stored)
-            let inserted = try await store.completeProcessing(eventID: stored.id, messages: messages, at: clock())
-            Counter(label: "herald_messages_planned_total").increment(by: inserted)
-            if inserted > 0 { messagesQueued?.signal() }
-            if !messages.isEmpty {
-                logger.info(
-                    "event processed",
-                    metadata: [
-                        "herald.event_id": "\(stored.id)", "herald.provider": "\(stored.provider)",
-                        "herald.messages": "\(inserted)", "herald.already_in_outbox": "\(messages.count - inserted)",
-                    ])
-            }
+        guard !events.isEmpty else { return 0 }
+        var batch: [(eventID: Int64, messages: [OutboxMessage])] = []
+        for stored in events { batch.append((stored.id, await outboxMessages(for: stored))) }
+        // One transaction (one fsync) for the whole batch.
+        let inserted = try await store.completeProcessing(batch, at: clock())
+        let total = inserted.reduce(0, +)
+        Counter(label: "herald_messages_planned_total").increment(by: total)
+        if total > 0 { messagesQueued?.signal() }
+        for ((eventID, messages), count) in zip(batch, inserted) where !messages.isEmpty {
+            logger.debug(
+                "event processed",
+                metadata: [
+                    "herald.event_id": "\(eventID)", "herald.messages": "\(count)",
+                    "herald.already_in_outbox": "\(messages.count - count)",
+                ])
         }
         return events.count
     }

@@ -236,8 +236,14 @@ public final class SQLiteStore: Store {
 
     /// Records how a send attempt ended.
     public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date, refundAttempt: Bool = false) async throws {
+        try await record([(messageID, update, refundAttempt)], at: now)
+    }
+
+    /// Records a batch of send outcomes in one transaction.
+    public func record(_ updates: [(messageID: Int64, update: DeliveryUpdate, refundAttempt: Bool)], at now: Date) async throws {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         try await pool.write { db in
+            for (messageID, update, refundAttempt) in updates {
             try db.cachedStatement(sql: """
                 UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
                     provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
@@ -249,6 +255,7 @@ public final class SQLiteStore: Store {
                 update.state.rawValue, update.nextAttemptAt?.timeIntervalSince1970, update.lastError, update.providerMessageID,
                 update.channel, update.state.rawValue, now.timeIntervalSince1970, refundAttempt ? 1 : 0, messageID,
             ])
+            }
         }
     }
 
@@ -287,29 +294,38 @@ public final class SQLiteStore: Store {
     /// after a crash, a redelivery or a replay yields no second message. Returns the number inserted.
     @discardableResult
     public func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int {
+        try await completeProcessing([(eventID, messages)], at: now)[0]
+    }
+
+    /// The same for a batch of events, in one transaction (one fsync); returns the count inserted per event.
+    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws -> [Int] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.write { db in
-            var inserted = 0
-            for message in messages {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                              recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                              last_error, created_at, whatsapp)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (idempotency_key) DO NOTHING
-                        """
-                ).execute(arguments: [
-                    message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
-                    message.channel, message.recipient, message.locale, message.text, message.encoding, message.segments,
-                    message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
-                    message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
-                ])
-                inserted += db.changesCount
+            var counts: [Int] = []
+            for (eventID, messages) in batch {
+                var inserted = 0
+                for message in messages {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                                  recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                                  last_error, created_at, whatsapp)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            ON CONFLICT (idempotency_key) DO NOTHING
+                            """
+                    ).execute(arguments: [
+                        message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
+                        message.channel, message.recipient, message.locale, message.text, message.encoding, message.segments,
+                        message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
+                        message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
+                    ])
+                    inserted += db.changesCount
+                }
+                try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
+                    .execute(arguments: [now.timeIntervalSince1970, eventID])
+                counts.append(inserted)
             }
-            try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
-                .execute(arguments: [now.timeIntervalSince1970, eventID])
-            return inserted
+            return counts
         }
     }
 
