@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldCLITests",
-            dependencies: ["herald", "HeraldTestSupport"],
+            dependencies: ["herald", "HeraldTestSupport", "HeraldStore", "HeraldServer", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -80,7 +80,7 @@ def pct(p):
     return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else float("nan")
 
 
-print("rate %4d/s  webhooks %6d (answers %s)  provider requests %6d  lost %d  duplicated %d  "
+print("rate %4d/s  webhooks %6d (answers %s)  provider requests %6d  undelivered after drain %d  duplicated %d  "
       "latency p50 %6.1f ms  p99 %6.1f ms  max %7.1f ms  load generator behind schedule by %.1f s" % (
           rate, total, statuses, stats["requests"], lost, duplicates, pct(0.5), pct(0.99),
           latencies[-1] if latencies else float("nan"), max(0.0, behind)))

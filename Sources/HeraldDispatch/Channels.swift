@@ -88,7 +88,7 @@ public enum Channels {
             return TwilioChannel(
                 name: config.name, accountSID: sid, authToken: token, from: settings["from"],
                 messagingServiceSID: settings["messaging_service_sid"], statusCallback: settings["status_callback"],
-                baseURL: base ?? URL(string: "https://api.twilio.com")!)
+                baseURL: base ?? URL(string: "https://api.twilio.com")!, whatsapp: settings["whatsapp"] == "true")
         case "whatsapp-cloud":
             guard let phoneNumberID = settings["phone_number_id"], let token = settings["token"] else {
                 throw ChannelError("channel '\(config.name)': whatsapp-cloud needs phone_number_id and token")
@@ -144,11 +144,16 @@ public struct TwilioChannel: MessageChannel {
     public var messagingServiceSID: String?
     public var statusCallback: String?
     public var baseURL: URL
+    /// WhatsApp through Twilio: `To` and `From` become `whatsapp:+…` addresses.
+    public var whatsapp: Bool = false
     public var isIdempotent: Bool { true }
 
     public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
-        var form: [(String, String)] = [("To", message.to)]
-        if let from { form.append(("From", from)) }
+        func address(_ number: String) -> String {
+            whatsapp && !number.hasPrefix("whatsapp:") ? "whatsapp:\(number)" : number
+        }
+        var form: [(String, String)] = [("To", address(message.to))]
+        if let from { form.append(("From", address(from))) }
         if let messagingServiceSID { form.append(("MessagingServiceSid", messagingServiceSID)) }
         form.append(("Body", message.text))
         if let statusCallback { form.append(("StatusCallback", statusCallback)) }

@@ -42,6 +42,11 @@ final class FakeProvider: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.get("slow/orders/:id") { _, _ -> Response in
+            self.orderLookups.withLock { $0 += 1 }
+            try await Task.sleep(for: .seconds(3))
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        }
         router.get("api/orders/:id") { _, context -> Response in
             self.orderLookups.withLock { $0 += 1 }
             let id = context.parameters.get("id") ?? ""
@@ -307,6 +312,28 @@ struct DispatchTests {
             #expect(message.state == .failed)
             #expect(message.lastError == "recipient: the event has no customer.phone; enrichment: the order is not found at the merchant's API")
             try await p.store.close()
+        }
+    }
+
+    @Test func aMerchantAPIThatTimesOutIsRetriedThenReported() async throws {
+        let fixedNow = now
+        try await withFake { fake, port in
+            var rules = try ruleSet(port: port)
+            var wakilni = try #require(rules.provider(named: "wakilni"))
+            wakilni.enrichment?.url = "http://127.0.0.1:\(port)/slow/orders/{{order.reference}}"
+            rules.providers = rules.providers.map { $0.name == "wakilni" ? wakilni : $0 }
+            let store = try SQLiteStore(path: path)
+            let processor = EventProcessor(
+                ruleSet: rules, templates: templates, store: store, logger: logs.logger(), clock: { fixedNow },
+                enricher: Enricher(transport: URLSessionTransport(requestTimeout: 0.5), attempts: 2, pause: .milliseconds(10)))
+            try await receive(store, "wakilni", "02-order-confirmed.json", ruleSet: rules)
+            try await processor.processPending()
+            let message = try #require(try await store.messages(MessageQuery()).first)
+            #expect(message.state == .failed)
+            #expect(message.lastError?.contains("enrichment failed") == true)
+            #expect(fake.orderLookups.withLock { $0 } == 2)  // tried twice
+            #expect(logs.text.contains("enrichment failed"))
+            try await store.close()
         }
     }
 }

@@ -46,6 +46,13 @@ public struct RuleSet: Sendable {
         /// Settings with `${NAME}` expanded (unset variables expand to nothing and are listed in `missing`).
         public var settings: [String: String]
         public var missing: [String]
+
+        public init(name: String, type: String, settings: [String: String], missing: [String]) {
+            self.name = name
+            self.type = type
+            self.settings = settings
+            self.missing = missing
+        }
     }
 
     public struct MissingVariable: Sendable, Equatable, CustomStringConvertible {

@@ -1,0 +1,58 @@
+import Foundation
+import HeraldCore
+import HeraldServer
+import HeraldStore
+import HeraldTestSupport
+import Logging
+import Testing
+
+@Suite("herald messages and herald retry, as processes")
+struct MessagesCommandTests {
+    /// A store with one held message: the delivered SMS of the cod sample, with Twilio unset.
+    func storeWithHeldMessage() async throws -> String {
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("samples/cod-fulfillment/sequence/05-delivered.json"))
+        let input = try CapturedInput.decode(name: "x", bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+        let profile = ruleSet.provider(named: "cod-fulfillment")!
+        let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+        _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+        let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
+        let processor = EventProcessor(
+            ruleSet: ruleSet, templates: templates, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await processor.processPending()
+        try await store.close()
+        return path
+    }
+
+    @Test func messagesListsTheOutboxWithNumbersMasked() async throws {
+        let db = try await storeWithHeldMessage()
+        let (status, stdout, _) = try await HeraldProcess.run(["messages", "--db", db])
+        #expect(status == 0)
+        let lines = stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[1].contains("ORD-000130") && lines[1].contains("delivered") && lines[1].contains("sms") && lines[1].contains("held"))
+        #expect(lines[1].contains("channel 'sms' credentials not set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM"))
+        #expect(!stdout.contains("+212661234567"))
+        #expect(stdout.contains("+212••••••567"))
+        let (_, revealed, _) = try await HeraldProcess.run(["messages", "--db", db, "--reveal", "--text"])
+        #expect(revealed.contains("+212661234567"))
+        #expect(revealed.contains("│ Bonjour Salma, votre commande ORD-000130 a bien été livrée."))
+    }
+
+    @Test func retryReleasesHeldMessagesOnce() async throws {
+        let db = try await storeWithHeldMessage()
+        let (_, listing, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "held"])
+        let id = try #require(listing.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let (status, stdout, _) = try await HeraldProcess.run(["retry", "--db", db, id])
+        #expect(status == 0)
+        #expect(stdout.contains("released 1 message: \(id)"))
+        let (_, pending, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "pending"])
+        #expect(pending.contains("ORD-000130"))
+        // Releasing again, or an unknown id: nothing to release, exit 1.
+        let (again, _, stderr) = try await HeraldProcess.run(["retry", "--db", db, id, "999"])
+        #expect(again == 1)
+        #expect(stderr.contains("not released (unknown, already sent or still queued): \(id) 999"))
+    }
+}

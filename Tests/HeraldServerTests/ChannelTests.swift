@@ -1,0 +1,88 @@
+import Foundation
+import HeraldCore
+import HeraldDispatch
+import Testing
+
+@Suite("Channel requests and error classification")
+struct ChannelTests {
+    let message = ChannelMessage(idempotencyKey: String(repeating: "a", count: 64), to: "+212661234567", text: "Bonjour Karim, c'est livré", locale: "fr")
+
+    func channel(_ type: String, _ settings: [String: String]) throws -> any MessageChannel {
+        try Channels.make(RuleSet.Channel(name: "c", type: type, settings: settings, missing: []))
+    }
+
+    @Test func twilioWhatsAppAddresses() throws {
+        let twilio = try channel("twilio", ["account_sid": "AC1", "auth_token": "t", "from": "+14155238886", "whatsapp": "true"])
+        let body = String(decoding: try twilio.request(for: message).body, as: UTF8.self)
+        #expect(body.hasPrefix("To=whatsapp%3A%2B212661234567&From=whatsapp%3A%2B14155238886&Body="))
+    }
+
+    @Test func httpGatewayRendersItsBodyAndSendsTheKey() throws {
+        let gateway = try channel("http", [
+            "url": "https://sms.example.ma/v1/messages", "headers.Authorization": "Bearer g", "body.to": "{{to}}",
+            "body.text": "{{text}}", "body.ref": "{{idempotency_key}}",
+        ])
+        let request = try gateway.request(for: message)
+        #expect(request.url.absoluteString == "https://sms.example.ma/v1/messages")
+        #expect(request.headers["Idempotency-Key"] == message.idempotencyKey)
+        #expect(request.headers["Authorization"] == "Bearer g")
+        let json = try JSONParser.parse(request.body)
+        #expect(json["to"] == .string("+212661234567"))
+        #expect(json["text"] == .string("Bonjour Karim, c'est livré"))  // not HTML-escaped
+        #expect(json["ref"] == .string(message.idempotencyKey))
+    }
+
+    @Test(
+        "WhatsApp errors",
+        arguments: [
+            (400, #"{"error":{"code":131026,"message":"Message undeliverable"}}"#, "failed"),
+            (400, #"{"error":{"code":100,"message":"Invalid parameter"}}"#, "failed"),
+            (400, #"{"error":{"code":131047,"message":"Re-engagement message"}}"#, "fallback"),
+            (401, #"{"error":{"code":190,"message":"Session has expired"}}"#, "hold"),
+            (429, #"{"error":{"code":130429,"message":"Rate limit hit"}}"#, "retry"),
+            (400, #"{"error":{"code":131056,"message":"Pair rate limit hit"}}"#, "retry"),
+            (503, "upstream down", "retry"),
+            (200, #"{"messages":[{"id":"wamid.X"}]}"#, "sent"),
+        ])
+    func whatsappClassification(status: Int, body: String, expected: String) throws {
+        let whatsapp = try channel("whatsapp-cloud", ["phone_number_id": "1", "token": "t"])
+        #expect(Self.kind(whatsapp.classify(IncomingResponse(status: status, body: Array(body.utf8)))) == expected)
+    }
+
+    @Test(
+        "Twilio errors",
+        arguments: [
+            (400, #"{"code":21211,"message":"Invalid 'To' Phone Number"}"#, "failed"),
+            (400, #"{"code":21614,"message":"not a mobile number"}"#, "failed"),
+            (400, #"{"code":21610,"message":"Attempt to send to unsubscribed recipient"}"#, "failed"),
+            (400, #"{"code":21408,"message":"Permission to send an SMS has not been enabled for the region"}"#, "failed"),
+            (429, #"{"code":20429,"message":"Too Many Requests"}"#, "retry"),
+            (500, #"{"code":20500,"message":"Internal Server Error"}"#, "retry"),
+            (401, #"{"code":20003,"message":"Authenticate"}"#, "hold"),
+            (201, #"{"sid":"SM1"}"#, "sent"),
+        ])
+    func twilioClassification(status: Int, body: String, expected: String) throws {
+        let twilio = try channel("twilio", ["account_sid": "AC1", "auth_token": "t", "from": "+1"])
+        #expect(Self.kind(twilio.classify(IncomingResponse(status: status, body: Array(body.utf8)))) == expected)
+    }
+
+    @Test func misconfiguredChannelsSayWhatIsMissing() {
+        #expect(throws: ChannelError("channel 'c': twilio needs from or messaging_service_sid")) {
+            _ = try channel("twilio", ["account_sid": "AC1", "auth_token": "t"])
+        }
+        #expect(throws: ChannelError("channel 'c': unknown type 'pigeon' (twilio, whatsapp-cloud, http)")) {
+            _ = try channel("pigeon", [:])
+        }
+    }
+
+    static func kind(_ outcome: SendOutcome) -> String {
+        switch outcome {
+        case .sent: return "sent"
+        case .retry: return "retry"
+        case .failed: return "failed"
+        case .hold: return "hold"
+        case .fallback: return "fallback"
+        case .unknownOutcome: return "unknown"
+        }
+    }
+}
