@@ -201,7 +201,8 @@ public struct WhatsAppCloudChannel: MessageChannel {
         if let call = message.whatsapp {
             members.append(("type", .string("template")))
             var template: [(key: String, value: JSONValue)] = [
-                ("name", .string(call.name)), ("language", .object([("code", .string(call.language))])),
+                ("name", .string(call.name)),
+                ("language", .object([("policy", .string("deterministic")), ("code", .string(call.language))])),
             ]
             if !call.parameters.isEmpty {
                 template.append(("components", .array([.object([

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Validates the requests Herald's channels send (pinned in Tests/HeraldServerTests/Golden/requests/,
+kept equal to the channels' output by SpecRequestTests) against the official OpenAPI specs in
+../shared/specs/: Twilio's CreateMessage and Meta's sendMessage. Prints a line per request and a
+final `requests: N passed, M failed`; exits 1 on a failure. Skips (exit 0, says so) when the specs
+are not beside the repository.
+"""
+import json, pathlib, re, sys, urllib.parse
+
+import jsonschema
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SPECS = ROOT.parent / "shared" / "specs"
+REQUESTS = ROOT / "Tests" / "HeraldServerTests" / "Golden" / "requests"
+
+if not (SPECS / "twilio_api_v2010.json").exists():
+    print(f"requests: skipped, no specs at {SPECS}")
+    sys.exit(0)
+
+twilio = json.loads((SPECS / "twilio_api_v2010.json").read_text())
+meta = yaml.safe_load((SPECS / "whatsapp_business_messaging_v23.yaml").read_text())
+
+
+def operation(spec, concrete, method):
+    """The spec's operation whose path template matches `concrete` ({Name} matches one segment)."""
+    wanted = concrete.strip("/").split("/")
+    for path, item in spec["paths"].items():
+        parts = path.strip("/").split("/")
+        if len(parts) == len(wanted) and method in item and all(
+            (p.startswith("{") and p.endswith("}") and w) or p == w for p, w in zip(parts, wanted)
+        ):
+            return path, item[method]
+    return None, None
+
+
+def validator(spec, schema):
+    # Resolve "#/components/…" references against the whole spec document.
+    registry_schema = dict(schema)
+    registry_schema["components"] = spec.get("components", {})
+    return jsonschema.Draft202012Validator(registry_schema)
+
+
+def merged(spec, schema):
+    """Folds `allOf` parts into one object schema, as OpenAPI authors intend: Meta's messages are
+    `allOf: [BaseMessageProperties, {additionalProperties: false, …}]`, which strict JSON Schema
+    would reject for every message because each part forbids the other's properties."""
+    if "$ref" in schema and len(schema) == 1:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "allOf" not in schema:
+        return schema
+    result = {"type": "object", "properties": {}, "required": []}
+    closed = False
+    for part in schema["allOf"]:
+        part = merged(spec, part)
+        result["properties"].update(part.get("properties", {}))
+        result["required"] += [name for name in part.get("required", []) if name not in result["required"]]
+        closed = closed or part.get("additionalProperties") is False
+    if closed:
+        result["additionalProperties"] = False
+    return result
+
+
+def check(name, method, path, body, kind):
+    """The list of problems of one request against its spec operation."""
+    if kind == "form":
+        spec_path, op = operation(twilio, path, method.lower())
+        spec, document = twilio, dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        content = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"] if op else None
+    else:
+        spec_path, op = operation(meta, path, method.lower())
+        spec, document = meta, json.loads(body)
+        content = op["requestBody"]["content"]["application/json"]["schema"] if op else None
+    if op is None:
+        return None, [f"{method} {path} is not an operation of the spec"]
+    # OpenAPI discriminators pick the one schema that applies (JSON Schema's oneOf alone cannot).
+    target = content
+    if "$ref" in target:
+        target = spec["components"]["schemas"][target["$ref"].rsplit("/", 1)[1]]
+    mapping = target.get("discriminator", {}).get("mapping", {})
+    if mapping and isinstance(document, dict):
+        chosen = mapping.get(document.get(target["discriminator"]["propertyName"]))
+        if chosen:
+            target = {"$ref": chosen}
+    target = merged(spec, target)
+    errors = sorted(validator(spec, target).iter_errors(document), key=lambda e: list(e.path))
+    return (spec_path, op), [f"{'.'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in errors[:5]]
+
+
+passed = failed = 0
+for file in sorted(REQUESTS.iterdir()):
+    first, _, body = file.read_text(encoding="utf-8").partition("\n")
+    method, path = first.split(" ", 1)
+    found, problems = check(file.name, method, path, body.rstrip("\n"), "form" if file.suffix == ".form" else "json")
+    if problems:
+        failed += 1
+        for problem in problems:
+            print(f"FAILED {file.name}: {problem}")
+    else:
+        passed += 1
+        print(f"ok {file.name}: {method} {found[0]} ({found[1].get('operationId')})")
+
+# The check itself must be able to fail: requests the specs forbid are rejected.
+broken = [
+    ("Twilio without To", "POST", "/2010-04-01/Accounts/AC1/Messages.json", "From=%2B1&Body=hi", "form"),
+    ("WhatsApp text without a body object", "POST", "/v23.0/1/messages",
+     '{"messaging_product":"whatsapp","recipient_type":"individual","to":"+1","type":"text","text":"hi"}', "json"),
+    ("WhatsApp template without a name", "POST", "/v23.0/1/messages",
+     '{"messaging_product":"whatsapp","recipient_type":"individual","to":"+1","type":"template","template":{"language":{"policy":"deterministic","code":"fr"}}}', "json"),
+]
+for name, method, path, body, kind in broken:
+    _, problems = check(name, method, path, body, kind)
+    if problems:
+        passed += 1
+        print(f"rejected as expected: {name} ({problems[0]})")
+    else:
+        failed += 1
+        print(f"FAILED: accepted a request the spec forbids: {name}")
+
+print(f"requests: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
