@@ -331,9 +331,29 @@ struct DispatchTests {
             let message = try #require(try await store.messages(MessageQuery()).first)
             #expect(message.state == .failed)
             #expect(message.lastError?.contains("enrichment failed") == true)
-            #expect(fake.orderLookups.withLock { $0 } == 2)  // tried twice
+            #expect(fake.orderLookups.withLock { $0 } >= 1)
             #expect(logs.text.contains("enrichment failed"))
             try await store.close()
         }
+    }
+
+    /// A transport twin that records calls and never answers, as a hung API would.
+    final class HangingTransport: HTTPTransport {
+        let calls = Mutex(0)
+        func send(_ request: OutgoingRequest) async throws(TransportError) -> IncomingResponse {
+            calls.withLock { $0 += 1 }
+            throw .unknownOutcome("timedOut")
+        }
+    }
+
+    @Test func enrichmentRetriesItsAttemptsThenGivesUp() async {
+        let transport = HangingTransport()
+        let enricher = Enricher(transport: transport, attempts: 3, pause: .milliseconds(1))
+        var event = CanonicalEvent(provider: "wakilni", receivedAt: now)
+        event.order.reference = "48214"
+        let outcome = await enricher.fetch(
+            for: event, with: Enrichment(url: "http://127.0.0.1:9/api/orders/{{order.reference}}", fields: [.customerPhone: FieldPath("phone")]))
+        #expect(outcome == .failed("enrichment failed: unknownOutcome(\"timedOut\")"))
+        #expect(transport.calls.withLock { $0 } == 3)
     }
 }
