@@ -173,25 +173,10 @@ public struct Dispatcher: Sendable {
     }
 }
 
-/// Runs the dispatcher while the server runs.
-public struct DispatcherService: Service {
-    public var dispatcher: Dispatcher
-    public var idleInterval: Duration
-
-    /// Idle polling catches messages whose time comes later (retries, quiet hours).
-    public init(dispatcher: Dispatcher, idleInterval: Duration = .milliseconds(250)) {
-        self.dispatcher = dispatcher
-        self.idleInterval = idleInterval
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                if try await dispatcher.dispatchDue() > 0 { continue }
-            } catch {
-                dispatcher.logger.error("dispatch failed; will try again", metadata: ["error": "\(error)"])
-            }
-            await dispatcher.wakeup.wait(timeout: idleInterval)
-        }
+extension Dispatcher {
+    /// The dispatcher's loop: woken when messages are queued, polling every 250 ms otherwise for
+    /// messages whose time comes later (retries, quiet hours).
+    public var service: WorkLoop {
+        WorkLoop(name: "dispatcher", wakeup: wakeup, idleInterval: .milliseconds(250), logger: logger) { try await dispatchDue() }
     }
 }

@@ -110,24 +110,38 @@ public struct EventProcessor: Sendable {
     }
 }
 
-/// Runs the processor while the server runs: it works through what is waiting, then polls.
-public struct ProcessorService: Service {
-    public var processor: EventProcessor
+/// Runs a unit of work while the server runs: again at once while there is work, otherwise when
+/// woken or after `idleInterval`. Errors are logged and retried; SIGTERM ends the loop between units.
+public struct WorkLoop: Service {
+    public var name: String
+    public var work: @Sendable () async throws -> Int
+    public var wakeup: Wakeup
     public var idleInterval: Duration
+    public var logger: Logger
 
-    public init(processor: EventProcessor, idleInterval: Duration = .seconds(1)) {
-        self.processor = processor
+    public init(name: String, wakeup: Wakeup, idleInterval: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Int) {
+        self.name = name
+        self.work = work
+        self.wakeup = wakeup
         self.idleInterval = idleInterval
+        self.logger = logger
     }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                if try await processor.processPending() > 0 { continue }
+                if try await work() > 0 { continue }
             } catch {
-                processor.logger.error("processing failed; will try again", metadata: ["error": "\(error)"])
+                logger.error("work failed; will try again", metadata: ["herald.loop": "\(name)", "error": "\(error)"])
             }
-            await processor.wakeup.wait(timeout: idleInterval)
+            await wakeup.wait(timeout: idleInterval)
         }
+    }
+}
+
+extension EventProcessor {
+    /// The processor's loop: woken by intake, polling every second otherwise.
+    public var service: WorkLoop {
+        WorkLoop(name: "processor", wakeup: wakeup, idleInterval: .seconds(1), logger: logger) { try await processPending() }
     }
 }

@@ -68,8 +68,8 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
         // Shutdown runs in reverse: the server finishes its requests, the dispatcher its sends,
         // the processor its event, then the store closes.
-        services: [StoreService(store: store, logger: logger)] + (processor.map { [ProcessorService(processor: $0)] } ?? [])
-            + (dispatcher.map { [DispatcherService(dispatcher: $0)] } ?? []),
+        services: [StoreService(store: store, logger: logger)] + (processor.map { [$0.service] } ?? [])
+            + (dispatcher.map { [$0.service] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldStore
 import Logging
 
 /// `--rules` and `--templates`, shared by every subcommand that reads the rule set.
@@ -40,6 +41,21 @@ struct StoreOptions: ParsableArguments {
     func path(rules: String) -> String {
         if let db { return db }
         return URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("herald.sqlite").path
+    }
+
+    /// Opens the existing store for an operator command, or says there is none and exits 1.
+    func openExisting(rules: String) throws -> SQLiteStore {
+        let path = path(rules: rules)
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("\(path): error: no store here (run herald serve first, or pass --db)")
+            throw ExitCode(1)
+        }
+        do {
+            return try SQLiteStore(path: path)
+        } catch {
+            printError("\(path): error: cannot open the store: \(error)")
+            throw ExitCode(1)
+        }
     }
 }
 

@@ -23,12 +23,7 @@ extension Herald {
         var limit: Int = 50
 
         func run() async throws {
-            let path = storeOptions.path(rules: rules)
-            guard FileManager.default.fileExists(atPath: path) else {
-                printError("\(path): error: no store here (run herald serve first, or pass --db)")
-                throw ExitCode(1)
-            }
-            let store = try SQLiteStore(path: path)
+            let store = try storeOptions.openExisting(rules: rules)
             let events = try await store.events(EventQuery(provider: provider, failedOnly: failed, limit: limit))
             try await store.close()
             print(EventTable.render(events))

@@ -36,14 +36,7 @@ extension Herald {
                 }
                 sinceDate = date
             }
-            let path = storeOptions.path(rules: rules)
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore.openExisting(path: path)
-            } catch {
-                printError("\(path): error: \(error)")
-                throw ExitCode(1)
-            }
+            let store = try storeOptions.openExisting(rules: rules)
             var written = 0
             var afterID: Int64 = 0
             let manager = FileManager.default

@@ -38,14 +38,7 @@ extension Herald {
                 }
                 wanted = parsed
             }
-            let path = storeOptions.path(rules: rules)
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore.openExisting(path: path)
-            } catch {
-                printError("\(path): error: \(error) (run herald serve first, or pass --db)")
-                throw ExitCode(1)
-            }
+            let store = try storeOptions.openExisting(rules: rules)
             let messages = try await store.messages(MessageQuery(orderReference: order, state: wanted, limit: limit))
             try await store.close()
             guard !messages.isEmpty else {

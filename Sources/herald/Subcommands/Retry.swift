@@ -16,14 +16,7 @@ extension Herald {
         var ids: [Int64]
 
         func run() async throws {
-            let path = storeOptions.path(rules: rules)
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore.openExisting(path: path)
-            } catch {
-                printError("\(path): error: \(error)")
-                throw ExitCode(1)
-            }
+            let store = try storeOptions.openExisting(rules: rules)
             let released = try await store.release(ids: ids, at: Date())
             try await store.close()
             let skipped = ids.filter { !released.contains($0) }
