@@ -55,4 +55,17 @@ struct MessagesCommandTests {
         #expect(again == 1)
         #expect(stderr.contains("not released (unknown, already sent or still queued): \(id) 999"))
     }
+
+    @Test func dryRunAgainstTheLiveStoreKnowsItsOutbox() async throws {
+        let db = try await storeWithHeldMessage()
+        let (status, stdout, _) = try await HeraldProcess.run([
+            "dry-run", "--rules", Fixtures.root.appendingPathComponent("rules.yaml").path,
+            "--templates", Fixtures.root.appendingPathComponent("templates").path, "--db", db, "--format", "json",
+            Fixtures.root.appendingPathComponent("samples/cod-fulfillment/sequence/05-delivered.json").path,
+        ], environment: Fixtures.environment.values)
+        #expect(status == 0)
+        let line = try JSONParser.parse(Array(stdout.utf8.prefix { $0 != UInt8(ascii: "\n") }))
+        #expect(line["messages"]?.arrayValue?.first?["duplicate_of"] == .string("outbox message 1"))
+        #expect(line["event"]?["order"]?["previous_status"] == .string("out_for_delivery"))
+    }
 }

@@ -35,7 +35,7 @@ extension Herald {
         @Option(help: "Render every message in this locale.")
         var locale: String?
 
-        @Option(help: "Start from this live store's order state (read only).")
+        @Option(help: "Start from this live store's order state and outbox (read only).")
         var db: String?
 
         @Option(help: "Compare the JSON Lines output with this saved file and print the differences.")
@@ -66,6 +66,10 @@ extension Herald {
                         session.knowOrder(
                             provider: state.provider, reference: state.reference, status: state.status,
                             occurredAt: state.occurredAt)
+                    }
+                    // The live outbox: a message it already holds would not be sent again.
+                    for message in try await store.messages(MessageQuery(limit: Int.max)) {
+                        session.knowMessage(idempotencyKey: message.idempotencyKey, source: "outbox message \(message.id)")
                     }
                     try await store.close()
                 } catch {
