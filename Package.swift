@@ -138,7 +138,13 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldCLITests",
-            dependencies: ["herald", "HeraldTestSupport", "HeraldStore", "HeraldServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "herald", "HeraldTestSupport", "HeraldStore", "HeraldServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

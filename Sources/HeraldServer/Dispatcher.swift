@@ -123,7 +123,15 @@ public struct Dispatcher: Sendable {
         return (message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback), false)
     }
 
+    /// The update to record; the reasons a provider gives have phone numbers masked, as they
+    /// reach the log and `herald messages`.
     func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
+        var update = unmaskedUpdate(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
+        update.lastError = update.lastError.map(LogSafe.redactingPhones)
+        return update
+    }
+
+    func unmaskedUpdate(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
         let now = clock()
         func retry(_ reason: String, after: TimeInterval?) -> DeliveryUpdate {
             guard message.attempts < policy.maxAttempts else {
@@ -140,7 +148,7 @@ public struct Dispatcher: Sendable {
         case .failed(let reason):
             return DeliveryUpdate(state: .failed, lastError: reason)
         case .hold(let reason):
-            logger.critical("channel credentials rejected: messages held until fixed, then herald retry", metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(reason)"])
+            logger.critical("channel credentials rejected: messages held until fixed, then herald retry", metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(LogSafe.redactingPhones(reason))"])
             return DeliveryUpdate(state: .held, lastError: reason)
         case .fallback(let reason):
             guard let fallback, channels[fallback] != nil || ruleSet.channels.contains(where: { $0.name == fallback }) else {

@@ -147,6 +147,17 @@ public enum LogSafe {
         return String(chars.prefix(4)) + String(repeating: "•", count: chars.count - 7) + String(chars.suffix(3))
     }
 
+    /// Masks every phone-like run in free text (a provider's error message may quote the
+    /// recipient: "The 'To' number +96550001234 is not a valid phone number.").
+    public static func redactingPhones(_ text: String) -> String {
+        guard let regex = try? Regex(#"\+?[0-9](?:[ \-.()]?[0-9]){6,}"#) else { return text }
+        return text.replacing(regex) { match in
+            let found = String(text[match.range])
+            if found.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil { return found }  // a date
+            return phone(found.filter { $0 == "+" || $0.isNumber })
+        }
+    }
+
     /// A path segment from the request, cut to 64 printable characters.
     public static func name(_ text: String) -> String {
         String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(64).map(Character.init))

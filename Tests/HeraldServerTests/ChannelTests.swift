@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDispatch
+import HeraldServer
 import Testing
 
 @Suite("Channel requests and error classification")
@@ -85,4 +86,14 @@ struct ChannelTests {
         case .unknownOutcome: return "unknown"
         }
     }
+}
+
+@Test(arguments: [
+    ("The 'To' number +96550001234 is not a valid phone number.", "The 'To' number +965•••••234 is not a valid phone number."),
+    ("21614: '00961 3 123 456' is not a mobile number", "21614: '0096•••••456' is not a mobile number"),
+    ("twilio 21211: Invalid 'To' Phone Number", "twilio 21211: Invalid 'To' Phone Number"),
+    ("order ORD-000130 at 2026-05-10", "order ORD-000130 at 2026-05-10"),
+])
+func providerErrorTextHasPhoneNumbersMasked(text: String, expected: String) {
+    #expect(LogSafe.redactingPhones(text) == expected)
 }
