@@ -62,7 +62,8 @@ public struct WebhookIntake: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) is cut at the limit, not read to its end.
             logger.notice("webhook body over the limit", metadata: metadata)
             return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
         } catch {

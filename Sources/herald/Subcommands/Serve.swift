@@ -23,6 +23,9 @@ extension Herald {
         @Option(help: "Largest webhook body accepted, in bytes; larger ones are answered 413.")
         var maxBodySize: Int = 1 << 20
 
+        @Option(help: "Seconds a connection may send nothing before it is closed (slow or idle clients).")
+        var idleTimeout: Double = 30
+
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
@@ -54,6 +57,11 @@ extension Herald {
             }
             var configuration = ServerConfiguration(host: host, port: port, maxBodySize: maxBodySize)
             configuration.maxBodySize = maxBodySize
+            guard idleTimeout > 0 else {
+                printError("error: --idle-timeout must be more than 0 seconds")
+                throw ExitCode(2)
+            }
+            configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
