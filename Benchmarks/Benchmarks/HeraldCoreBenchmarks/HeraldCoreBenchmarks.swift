@@ -1,0 +1,129 @@
+import Benchmark
+import Crypto
+import Foundation
+import HeraldCore
+
+/// The pure core's hot paths, one benchmark each, over the repository's own inputs (rules.yaml,
+/// templates/, samples/): what the worker and `herald dry-run` do for every webhook.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+        maxDuration: .seconds(2), maxIterations: 1_000_000)
+    let inputs = try! Inputs.load()
+
+    Benchmark("Rule evaluation (\(inputs.ruleSet.rules.count) rules × \(inputs.events.count) seed events)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var matched = 0
+            for event in inputs.events {
+                for rule in inputs.ruleSet.rules where rule.when.matches(event) { matched += 1 }
+            }
+            blackHole(matched)
+        }
+    }
+
+    Benchmark("Render one SMS (template × locale, seed event)") { benchmark in
+        var index = 0
+        for _ in benchmark.scaledIterations {
+            let rule = inputs.renderRules[index % inputs.renderRules.count]
+            let event = inputs.events[index % inputs.events.count]
+            blackHole(inputs.renderer.render(rule, event: event))
+            index += 1
+        }
+    }
+
+    Benchmark("Normalize a seed payload (5 providers)") { benchmark in
+        var index = 0
+        for _ in benchmark.scaledIterations {
+            let (profile, request) = inputs.requests[index % inputs.requests.count]
+            blackHole(profile.normalize(request))
+            index += 1
+        }
+    }
+
+    Benchmark("Verify an HMAC-SHA256 signature (cod-fulfillment, hex)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(inputs.signed.profile.verification.verify(inputs.signed.request, now: inputs.now))
+        }
+    }
+
+    Benchmark("Parse a seed payload (JSON)") { benchmark in
+        var index = 0
+        for _ in benchmark.scaledIterations {
+            blackHole(try? JSONParser.parse(inputs.requests[index % inputs.requests.count].1.body))
+            index += 1
+        }
+    }
+
+    Benchmark("SMS encoding and segments (Arabic and French)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(SMSEncoding.of("مرحباً سلمى، تم توصيل طلبك ⁨ORD-000130⁩ بنجاح. شكراً لثقتك!"))
+            blackHole(SMSEncoding.of("Bonjour Salma, votre commande ORD-000130 a bien été livrée. Merci de votre confiance !"))
+        }
+    }
+}
+
+/// The repository's inputs, loaded once: the shipped rules plus 40 variants (50 rules), the
+/// templates, and every sample payload normalized into canonical events.
+struct Inputs: Sendable {
+    let ruleSet: RuleSet
+    let renderer: MessageRenderer
+    let renderRules: [Rule]
+    let events: [CanonicalEvent]
+    let requests: [(ProviderProfile, WebhookRequest)]
+    let signed: (profile: ProviderProfile, request: WebhookRequest)
+    let now = Date(timeIntervalSince1970: 1_778_414_400)
+
+    static func load() throws -> Inputs {
+        // Benchmarks/Benchmarks/HeraldCoreBenchmarks/ → the repository.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let secret = "herald-bench-secret"
+        let environment = Environment([
+            "COD_WEBHOOK_SECRET": secret, "WAKILNI_WEBHOOK_SECRET": secret, "ARMADA_APP_ID": "x", "ELEBNE_WEBHOOK_SECRET": secret,
+            "STOREFRONT_API_KEY": "x", "MERCHANT_PHONE": "+22236000000",
+        ])
+        let shipped = try String(contentsOf: root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+        let variants = (0..<40).map { n in
+            """
+              - id: variant-\(n)
+                when: { transition: { to: [delivered, returned] }, where: { order.amount: { gte: \(n * 10) } } }
+                send: { channel: sms, template: delivered }
+
+            """
+        }.joined()
+        let ruleSet = try RuleSet.parse(yaml: shipped + variants, file: "rules.yaml", environment: environment)
+        let templates = try TemplateStore.load(path: root.appendingPathComponent("templates").path)
+
+        var requests: [(ProviderProfile, WebhookRequest)] = []
+        for provider in Presets.names {
+            let folder = root.appendingPathComponent("samples/\(provider)")
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".json") {
+                let body = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+                if let profile = ruleSet.provider(named: provider) {
+                    requests.append((profile, WebhookRequest(provider: provider, headers: [], body: body, receivedAt: Date())))
+                }
+            }
+        }
+        let events = requests.compactMap { $0.0.normalize($0.1).event }
+
+        let base = ruleSet.rules.first { $0.send != nil }!
+        var renderRules: [Rule] = []
+        for name in ["order_confirmed", "out_for_delivery", "delivered", "delivery_failed", "refund_processed"] {
+            for locale in ["ar", "fr", "en"] {
+                var rule = base
+                rule.send = Send(channel: "sms", template: name, to: "+212661234567", locale: locale)
+                renderRules.append(rule)
+            }
+        }
+
+        let cod = ruleSet.provider(named: "cod-fulfillment")!
+        let body = requests.first { $0.0.name == "cod-fulfillment" }!.1.body
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8))))
+        let signed = WebhookRequest(
+            provider: "cod-fulfillment", headers: [HeaderField(name: "X-Webhook-Signature", value: signature)], body: body,
+            receivedAt: Date())
+        return Inputs(
+            ruleSet: ruleSet, renderer: MessageRenderer(ruleSet: ruleSet, templates: templates), renderRules: renderRules,
+            events: events, requests: requests, signed: (cod, signed))
+    }
+}
