@@ -175,6 +175,25 @@ def run_cases(port, slow):
     for s in sockets:
         s.close()
 
+    # 1b. Slowloris: headers trickled a byte at a time. The idle timeout counts complete HTTP
+    #     parts, not bytes, so trickling does not keep a connection open past it.
+    print("== 100 connections trickling their headers, a byte every 0.5 s")
+    trickle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(100)]
+    line = b"POST /webhooks/cod-fulfillment HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"z" * 200
+    started, open_ = time.monotonic(), set(trickle)
+    position = 0
+    while open_ and time.monotonic() - started < 15:
+        for s in list(open_):
+            try:
+                s.send(line[position:position + 1])
+            except OSError:
+                open_.discard(s)
+        position = min(position + 1, len(line) - 1)
+        time.sleep(0.5)
+    check(not open_, f"trickling connections closed within {time.monotonic() - started:.1f} s: {100 - len(open_)} of 100")
+    for s in trickle:
+        s.close()
+
     # 2. A 1 GiB body: 413 from Content-Length, without reading it.
     print("== 1 GiB body")
     s = socket.create_connection(("127.0.0.1", port), timeout=10)

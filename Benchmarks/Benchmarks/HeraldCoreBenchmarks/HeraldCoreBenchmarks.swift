@@ -71,7 +71,7 @@ struct Inputs: Sendable {
     let events: [CanonicalEvent]
     let requests: [(ProviderProfile, WebhookRequest)]
     let signed: (profile: ProviderProfile, request: WebhookRequest)
-    let now = Date(timeIntervalSince1970: 1_778_414_400)
+    let now: Date
 
     static func load() throws -> Inputs {
         // Benchmarks/Benchmarks/HeraldCoreBenchmarks/ → the repository.
@@ -83,10 +83,21 @@ struct Inputs: Sendable {
             "STOREFRONT_API_KEY": "x", "MERCHANT_PHONE": "+22236000000",
         ])
         let shipped = try String(contentsOf: root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+        // The same 40 variants as bench/CoreBench, so that the two tools measure the same 50 rules.
+        let whens = [
+            "{ provider: cod-fulfillment, transition: { from: out_for_delivery, to: [delivered, returned] } }",
+            "{ transition: { to: delivered }, where: { order.delivery_notes: { contains: appel } } }",
+            "{ provider: [wakilni, armada], where: { order.amount: { gte: 100 } } }",
+            "{ event: [order.new, order.accepted], where: { customer.name: { matches: '^A' } } }",
+            "{ where: { any: [ { customer.city: Casablanca }, { customer.city: { in: [Rabat, Tanger] } } ] } }",
+            "{ provider: elebne, where: { not: { order.status: CANCELLED } } }",
+            "{ transition: { from: [prepared, Pending], to: [out_for_delivery, Confirmed] } }",
+            "{ where: { payload.items.0.quantity: { gt: 1 }, order.currency: MAD } }",
+        ]
         let variants = (0..<40).map { n in
             """
               - id: variant-\(n)
-                when: { transition: { to: [delivered, returned] }, where: { order.amount: { gte: \(n * 10) } } }
+                when: \(whens[n % whens.count])
                 send: { channel: sms, template: delivered }
 
             """
@@ -108,7 +119,10 @@ struct Inputs: Sendable {
 
         let base = ruleSet.rules.first { $0.send != nil }!
         var renderRules: [Rule] = []
-        for name in ["order_confirmed", "out_for_delivery", "delivered", "delivery_failed", "refund_processed"] {
+        for name in [
+            "order_confirmed", "out_for_delivery", "courier_will_call", "on_the_way", "delivered", "delivery_failed",
+            "order_cancelled", "refund_processed", "stock_alert",
+        ] {
             for locale in ["ar", "fr", "en"] {
                 var rule = base
                 rule.send = Send(channel: "sms", template: name, to: "+212661234567", locale: locale)
@@ -122,8 +136,12 @@ struct Inputs: Sendable {
         let signed = WebhookRequest(
             provider: "cod-fulfillment", headers: [HeaderField(name: "X-Webhook-Signature", value: signature)], body: body,
             receivedAt: Date())
+        let now = Date(timeIntervalSince1970: 1_778_414_400)
+        // Measure the path a genuine webhook takes, not an early rejection.
+        precondition(cod.verification.verify(signed, now: now) == .verified, "the benchmark's signed request must verify")
+        precondition(events.count == requests.count, "every seed payload must normalize")
         return Inputs(
             ruleSet: ruleSet, renderer: MessageRenderer(ruleSet: ruleSet, templates: templates), renderRules: renderRules,
-            events: events, requests: requests, signed: (cod, signed))
+            events: events, requests: requests, signed: (cod, signed), now: now)
     }
 }
