@@ -163,7 +163,8 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 
 @Suite("Chaos: providers fail for a while, then recover")
 struct ChaosTests {
-    let dispatch = try! DispatchTests()
+    let dispatch: DispatchTests
+    init() throws { dispatch = try DispatchTests() }
 
     /// Sample bodies for `count` distinct orders: the seed's order, renumbered, with its own phone.
     func events(_ file: String, count: Int, from first: Int) throws -> [WebhookRequest] {
