@@ -128,6 +128,11 @@ public struct Dispatcher: Sendable {
     func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
         var update = unmaskedUpdate(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
         update.lastError = update.lastError.map(LogSafe.redactingPhones)
+        if case .hold = outcome {
+            logger.critical(
+                "channel credentials rejected: messages held until fixed, then herald retry",
+                metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(update.lastError ?? "-")"])
+        }
         return update
     }
 
@@ -148,7 +153,6 @@ public struct Dispatcher: Sendable {
         case .failed(let reason):
             return DeliveryUpdate(state: .failed, lastError: reason)
         case .hold(let reason):
-            logger.critical("channel credentials rejected: messages held until fixed, then herald retry", metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(LogSafe.redactingPhones(reason))"])
             return DeliveryUpdate(state: .held, lastError: reason)
         case .fallback(let reason):
             guard let fallback, channels[fallback] != nil || ruleSet.channels.contains(where: { $0.name == fallback }) else {

@@ -151,8 +151,7 @@ public enum LogSafe {
     /// Masks every phone-like run in free text (a provider's error message may quote the
     /// recipient: "The 'To' number +96550001234 is not a valid phone number.").
     public static func redactingPhones(_ text: String) -> String {
-        guard let regex = try? Regex(#"\+?[0-9](?:[ \-.()]?[0-9]){6,}"#) else { return text }
-        return text.replacing(regex) { match in
+        text.replacing(/\+?[0-9](?:[ \-.()]?[0-9]){6,}/) { match in
             let found = String(text[match.range])
             if found.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil { return found }  // a date
             return phone(found.filter { $0 == "+" || $0.isNumber })
