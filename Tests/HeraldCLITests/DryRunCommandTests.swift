@@ -150,9 +150,8 @@ struct DryRunCommandTests {
         #expect(await server.waitForLog("herald is listening"))
         let port = try #require(ServeCommandTests.listeningPort(in: server.stderr))
         for name in ["03-out_for_delivery.json", "05-delivered.json"] {
-            let envelope = try Data(contentsOf: root.appendingPathComponent("samples/cod-fulfillment/sequence/\(name)"))
-            let input = try CapturedInput.decode(name: name, bytes: Array(envelope), providerOverride: nil, folderProvider: nil).get()
-            let status = try await ServeCommandTests().post(port: port, provider: "cod-fulfillment", body: input.body, headers: input.headers)
+            let input = try Fixtures.envelope("cod-fulfillment", name)
+            let status = try await ServeCommandTests.post(port: port, provider: "cod-fulfillment", body: input.body, headers: input.headers)
             #expect(status.0 == 200)
         }
         server.process.interrupt()

@@ -13,8 +13,7 @@ struct MessagesCommandTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let ruleSet = try Fixtures.shippedRuleSet()
-        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("samples/cod-fulfillment/sequence/05-delivered.json"))
-        let input = try CapturedInput.decode(name: "x", bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+        let input = try Fixtures.envelope("cod-fulfillment", "05-delivered.json")
         let profile = ruleSet.provider(named: "cod-fulfillment")!
         let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
         _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))

@@ -66,12 +66,7 @@ struct PrivacyTests {
     }
 
     func post(port: Int, provider: String, body: [UInt8], headers: [HeaderField]) async throws -> Int {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/\(provider)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        for header in headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
-        let (_, response) = try await URLSession.shared.data(for: request)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+        try await ServeCommandTests.post(port: port, provider: provider, body: body, headers: headers).0
     }
 
     @Test func noSecretOrFullPhoneNumberReachesLogsOrListings() async throws {
@@ -79,13 +74,8 @@ struct PrivacyTests {
         let app = Application(router: fakes.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = client.port!
-            var rules = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
-            rules = rules.replacingOccurrences(of: "from: \"${TWILIO_FROM}\" }", with: "from: \"${TWILIO_FROM}\", base_url: \"http://127.0.0.1:\(port)\" }")
-            rules = rules.replacingOccurrences(of: "token: \"${WA_TOKEN}\" }", with: "token: \"${WA_TOKEN}\", base_url: \"http://127.0.0.1:\(port)\" }")
-            rules = rules.replacingOccurrences(
-                of: "timezone: Asia/Beirut, country: LB }",
-                with: "timezone: Asia/Beirut, country: LB, enrich: { url: \"http://127.0.0.1:\(port)/api/orders/{{order.reference}}\", "
-                    + "headers: { Authorization: \"Bearer ${MERCHANT_API_TOKEN}\" }, fields: { customer.phone: phone, customer.name: name } } }")
+            var rules = try Fixtures.shippedRulesText(
+                fakeProviderPort: port, enrichHeaders: #"{ Authorization: "Bearer ${MERCHANT_API_TOKEN}" }"#)
             // Quiet hours would keep most messages queued, depending on when the test runs.
             rules = rules.replacingOccurrences(of: #"quiet_hours: { from: "21:30", to: "08:30" }"#, with: "")
             let rulesPath = folder.appendingPathComponent("rules.yaml").path
@@ -102,10 +92,8 @@ struct PrivacyTests {
             // Every sample sequence, as the providers send it, plus a forged and an unknown one.
             var posted = 0
             for provider in Presets.names {
-                let folder = Fixtures.root.appendingPathComponent("samples/\(provider)/sequence")
-                for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
-                    let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
-                    let input = try CapturedInput.decode(name: file, bytes: bytes, providerOverride: nil, folderProvider: nil).get()
+                for file in try Fixtures.sequence(provider) {
+                    let input = try Fixtures.envelope(provider, file)
                     #expect(try await post(port: herald, provider: provider, body: input.body, headers: input.headers) == 200, "\(provider)/\(file)")
                     posted += 1
                 }

@@ -20,7 +20,8 @@ struct ServeCommandTests {
 
     var environment: [String: String] { Fixtures.environment.values }
 
-    func post(port: Int, provider: String, body: [UInt8], headers: [HeaderField]) async throws -> (Int, String) {
+    /// POSTs a webhook to `herald serve` on `port`; returns the status and the body.
+    static func post(port: Int, provider: String, body: [UInt8], headers: [HeaderField]) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/\(provider)")!)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
@@ -50,13 +51,13 @@ struct ServeCommandTests {
 
         let delivered = Fixtures.sample("cod-fulfillment", "delivered.json")
         let signed = Fixtures.signedHeaders(provider: "cod-fulfillment", body: delivered)
-        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"accepted"}"#))
-        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"duplicate"}"#))
+        #expect(try await Self.post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"accepted"}"#))
+        #expect(try await Self.post(port: port, provider: "cod-fulfillment", body: delivered, headers: signed) == (200, #"{"status":"duplicate"}"#))
         let forged = [HeaderField(name: "X-Webhook-Signature", value: Fixtures.hmacHex(delivered, secret: "guess"))]
-        #expect(try await post(port: port, provider: "cod-fulfillment", body: delivered, headers: forged).0 == 401)
+        #expect(try await Self.post(port: port, provider: "cod-fulfillment", body: delivered, headers: forged).0 == 401)
         let truncated = Array(delivered.prefix(60))
         let truncatedHeaders = Fixtures.signedHeaders(provider: "cod-fulfillment", body: truncated)
-        #expect(try await post(port: port, provider: "cod-fulfillment", body: truncated, headers: truncatedHeaders).0 == 200)
+        #expect(try await Self.post(port: port, provider: "cod-fulfillment", body: truncated, headers: truncatedHeaders).0 == 200)
 
         server.process.interrupt()  // SIGINT; SIGTERM takes the same path
         #expect(await server.wait(seconds: 20) == 0)

@@ -18,12 +18,8 @@ struct FuzzTests {
         let folder = Fixtures.root.appendingPathComponent("samples/\(provider)")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var bodies = files.filter { $0.hasSuffix(".json") }.sorted().map { (provider, Fixtures.sample(provider, $0)) }
-        let sequence = folder.appendingPathComponent("sequence")
-        for file in ((try? FileManager.default.contentsOfDirectory(atPath: sequence.path)) ?? []).sorted() {
-            let bytes = Array((try? Data(contentsOf: sequence.appendingPathComponent(file))) ?? Data())
-            if case .success(let input) = CapturedInput.decode(name: file, bytes: bytes, providerOverride: nil, folderProvider: nil) {
-                bodies.append((provider, input.body))
-            }
+        for file in (try? Fixtures.sequence(provider)) ?? [] {
+            if let input = try? Fixtures.envelope(provider, file) { bodies.append((provider, input.body)) }
         }
         return bodies
     }

@@ -168,8 +168,7 @@ struct ChaosTests {
 
     /// Sample bodies for `count` distinct orders: the seed's order, renumbered, with its own phone.
     func events(_ file: String, count: Int, from first: Int) throws -> [WebhookRequest] {
-        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("samples/cod-fulfillment/sequence/\(file)"))
-        let input = try CapturedInput.decode(name: file, bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+        let input = try Fixtures.envelope("cod-fulfillment", file)
         let body = String(decoding: input.body, as: UTF8.self)
         return (first..<first + count).map { n in
             let text = body.replacingOccurrences(of: "ORD-000130", with: "ORD-\(700_000 + n)")

@@ -100,12 +100,7 @@ struct DispatchTests {
             "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz", "TWILIO_FROM": "+212500000000",
             "WA_PHONE_NUMBER_ID": "1055", "WA_TOKEN": "wa-token-abc",
         ]) { $1 }
-        var text = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
-        text = text.replacingOccurrences(of: "from: \"${TWILIO_FROM}\" }", with: "from: \"${TWILIO_FROM}\", base_url: \"http://127.0.0.1:\(port)\" }")
-        text = text.replacingOccurrences(of: "token: \"${WA_TOKEN}\" }", with: "token: \"${WA_TOKEN}\", base_url: \"http://127.0.0.1:\(port)\" }")
-        text = text.replacingOccurrences(
-            of: "timezone: Asia/Beirut, country: LB }",
-            with: "timezone: Asia/Beirut, country: LB, enrich: { url: \"http://127.0.0.1:\(port)/api/orders/{{order.reference}}\", fields: { customer.phone: phone, customer.name: name } } }")
+        let text = try Fixtures.shippedRulesText(fakeProviderPort: port)
         return try RuleSet.parse(yaml: text, file: "rules.yaml", environment: Environment(environment))
     }
 
@@ -130,8 +125,7 @@ struct DispatchTests {
     }
 
     func receive(_ store: SQLiteStore, _ provider: String, _ file: String, ruleSet: RuleSet) async throws {
-        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("samples/\(provider)/sequence/\(file)"))
-        let input = try CapturedInput.decode(name: file, bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+        let input = try Fixtures.envelope(provider, file)
         let profile = ruleSet.provider(named: provider)!
         let request = WebhookRequest(provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
         _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))

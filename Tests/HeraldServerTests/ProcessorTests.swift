@@ -32,8 +32,7 @@ struct ProcessorTests {
 
     /// Records a signed sample envelope as intake would.
     func receive(_ store: SQLiteStore, _ provider: String, _ file: String) async throws -> RecordOutcome {
-        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("samples/\(provider)/sequence/\(file)"))
-        let input = try CapturedInput.decode(name: file, bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+        let input = try Fixtures.envelope(provider, file)
         let profile = ruleSet.provider(named: provider)!
         let request = WebhookRequest(provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
         #expect(profile.verification.verify(request, now: request.receivedAt) == .verified)

@@ -29,6 +29,31 @@ public enum Fixtures {
         return Array(data)
     }
 
+    /// The envelope `samples/<provider>/sequence/<file>`, decoded as `herald dry-run` reads it.
+    public static func envelope(_ provider: String, _ file: String) throws -> CapturedInput {
+        let data = try Data(contentsOf: root.appendingPathComponent("samples/\(provider)/sequence/\(file)"))
+        return try CapturedInput.decode(name: file, bytes: Array(data), providerOverride: nil, folderProvider: nil).get()
+    }
+
+    /// The file names of `samples/<provider>/sequence/`, in order.
+    public static func sequence(_ provider: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("samples/\(provider)/sequence").path).sorted()
+    }
+
+    /// The shipped rules.yaml with Twilio, WhatsApp Cloud and Wakilni's enrichment pointed at a
+    /// local fake on `port` (enrichment sends `enrichHeaders`, a YAML flow mapping, when given).
+    public static func shippedRulesText(fakeProviderPort port: Int, enrichHeaders: String? = nil) throws -> String {
+        let fake = "http://127.0.0.1:\(port)"
+        let headers = enrichHeaders.map { "headers: \($0), " } ?? ""
+        return try String(contentsOf: root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "from: \"${TWILIO_FROM}\" }", with: "from: \"${TWILIO_FROM}\", base_url: \"\(fake)\" }")
+            .replacingOccurrences(of: "token: \"${WA_TOKEN}\" }", with: "token: \"${WA_TOKEN}\", base_url: \"\(fake)\" }")
+            .replacingOccurrences(
+                of: "timezone: Asia/Beirut, country: LB }",
+                with: "timezone: Asia/Beirut, country: LB, enrich: { url: \"\(fake)/api/orders/{{order.reference}}\", \(headers)"
+                    + "fields: { customer.phone: phone, customer.name: name } } }")
+    }
+
     /// The shipped rules.yaml, loaded with `environment`.
     public static func shippedRuleSet(environment: Environment = Fixtures.environment) throws -> RuleSet {
         try RuleSet.load(path: root.appendingPathComponent("rules.yaml").path, environment: environment)
