@@ -4,8 +4,9 @@ import Synchronization
 /// Locale-aware formatting for templates, with formatters built once per locale and reused.
 ///
 /// Amounts use CLDR as Foundation gives it (MAD with 2 decimals, KWD with 3, LBP with 0; Arabic
-/// in Kuwait with Arabic-Indic digits, in Morocco with Latin ones). No-break spaces become plain
-/// spaces so a French amount does not force an SMS into UCS-2.
+/// in Kuwait with Arabic-Indic digits, in Morocco with Latin ones), in the most specific locale ICU
+/// has data for (`FormattingLocale`: fr-KW formats as `fr`). No-break spaces become plain spaces
+/// so a French amount does not force an SMS into UCS-2.
 public final class Formatters: Sendable {
     private struct Key: Hashable {
         var kind: Int
@@ -28,7 +29,7 @@ public final class Formatters: Sendable {
                 formatter = cached
             } else {
                 formatter = NumberFormatter()
-                formatter.locale = Locale(identifier: locale)
+                formatter.locale = FormattingLocale.locale(for: locale)
                 formatter.numberStyle = amount.currency == nil ? .decimal : .currency
                 if amount.currency != nil { formatter.currencyCode = currency }
                 formatter.minimumFractionDigits = scale
@@ -48,7 +49,7 @@ public final class Formatters: Sendable {
                 formatter = cached
             } else {
                 formatter = NumberFormatter()
-                formatter.locale = Locale(identifier: locale)
+                formatter.locale = FormattingLocale.locale(for: locale)
                 formatter.numberStyle = .decimal
                 cache[key] = formatter
             }
@@ -69,7 +70,7 @@ public final class Formatters: Sendable {
                 formatter = cached
             } else {
                 formatter = DateFormatter()
-                formatter.locale = Locale(identifier: locale)
+                formatter.locale = FormattingLocale.locale(for: locale)
                 formatter.timeZone = timeZone
                 formatter.dateStyle = style == .time ? .none : .medium
                 formatter.timeStyle = style == .date ? .none : .short
