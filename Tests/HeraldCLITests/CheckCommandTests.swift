@@ -53,4 +53,37 @@ struct CheckCommandTests {
             "\(rules):\(templateLine):\(templateColumn): error: rule 'delivered': template 'delivred' does not exist (no folder \(templates)/delivred)",
         ])
     }
+
+    /// The two cases as a user meets them: a regional `locale: ar-MA` is accepted (it
+    /// renders with ar.mustache) and `{{order.refrence}}` is an error at its line and column.
+    @Test func regionalLocaleAcceptedAndTemplateTypoRejected() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        let copy = folder.appendingPathComponent("templates")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: templates, toPath: copy.path)
+        var rules = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+        rules = rules.replacingOccurrences(of: "template: delivered }", with: "template: delivered, locale: ar-MA }")
+        #expect(rules.contains("ar-MA"))
+        let rulesPath = folder.appendingPathComponent("rules.yaml").path
+        try rules.write(toFile: rulesPath, atomically: true, encoding: .utf8)
+
+        var (status, stdout, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rulesPath, "--templates", copy.path, "--allow-missing-env"])
+        #expect(status == 0, "\(stdout)\(stderr)")
+        #expect(!stdout.contains("ar-MA"))
+
+        let file = copy.appendingPathComponent("delivered/fr.mustache")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "{{order.reference}}", with: "{{order.refrence}}")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        (status, stdout, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rulesPath, "--templates", copy.path, "--allow-missing-env"])
+        #expect(status == 1)
+        let (line, column) = position(of: "{{order.refrence}}", in: text)
+        #expect(
+            stdout.split(separator: "\n").filter { $0.contains(": error: ") } == [
+                "\(file.path):\(line):\(column): error: unknown value 'order.refrence'; did you mean 'order.reference'?"
+            ])
+        #expect(stderr.contains("1 error"))
+    }
 }

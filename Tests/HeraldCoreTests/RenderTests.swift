@@ -114,9 +114,9 @@ struct RenderTests {
             (Amount(value: 1799, currency: "MAD"), "ar-MA", "\u{200F}1.799,00 د.م.\u{200F}"),
             (Amount(value: 1799, currency: "MAD"), "fr-MA", "1.799,00 MAD"),
             (Amount(value: 3, currency: "KWD"), "ar-KW", "\u{200F}٣٫٠٠٠ د.ك.\u{200F}"),
-            (Amount(value: Decimal(string: "3.000")!, currency: "KWD"), "fr-KW", "3.000 KWD"),
+            (Amount(value: Decimal(string: "3.000")!, currency: "KWD"), "fr-KW", "3,000 KWD"),
             (Amount(value: 150_000, currency: "LBP"), "ar-LB", "\u{200F}١٥٠٬٠٠٠ ل.ل.\u{200F}"),
-            (Amount(value: 150_000, currency: "LBP"), "fr-LB", "150,000 £LB"),
+            (Amount(value: 150_000, currency: "LBP"), "fr-LB", "150 000 £LB"),
             (Amount(value: 121_000, unit: .minor, currency: "MRU"), "fr-MR", "1 210,00 UM"),
         ])
     func amounts(amount: Amount, locale: String, expected: String) {
@@ -196,17 +196,35 @@ struct RenderTests {
         #expect(LocaleResolution.resolve(send: Send(channel: "sms", template: "t", locale: "fr"), event: event, provider: withProvider, recipientCountry: "LB", defaults: defaults) == ("fr", "rule"))
     }
 
-    @Test func missingVariablesRenderEmptyAndAreReported() throws {
+    /// A value printed outside a section that the event lacks fails the message instead of leaving
+    /// a hole in the sentence; inside a section it stays optional.
+    @Test func aMissingValueOutsideASectionFailsTheMessage() throws {
         let event = fixture.event("wakilni", "2-order-confirmed.json")  // Wakilni sends no customer
         let template = try TemplateStore.compile(
             "Bonjour {{customer.name}}{{#customer.first_name}} ({{customer.first_name}}){{/customer.first_name}}, {{order.reference}}",
             name: "t", locale: "fr")
-        let renderer = MessageRenderer(ruleSet: fixture.ruleSet, templates: TemplateStoreFixture.with(["t": ["fr": template]]))
+        let optional = try TemplateStore.compile(
+            "Bonjour{{#customer.name}} {{customer.name}}{{/customer.name}}, {{order.reference}}", name: "o", locale: "fr")
+        let renderer = MessageRenderer(
+            ruleSet: fixture.ruleSet, templates: TemplateStoreFixture.with(["t": ["fr": template], "o": ["fr": optional]]))
         var rule = fixture.rule("t", locale: "fr")
         rule.send?.to = "+9613123456"
         let message = try #require(renderer.render(rule, event: event))
-        #expect(message.text == "Bonjour , 48213")
         #expect(message.missingVariables == ["customer.name"])
+        #expect(message.problems == ["missing customer.name"])
+        rule.send?.template = "o"
+        let rendered = try #require(renderer.render(rule, event: event))
+        #expect(rendered.problems == [])
+        #expect(rendered.text == "Bonjour, 48213")
+    }
+
+    /// Meta refuses an empty template parameter, so a WhatsApp parameter the event lacks fails too.
+    @Test func aMissingWhatsAppParameterFailsTheMessage() throws {
+        var event = fixture.event("cod-fulfillment", "delivered.json")
+        event.order.trackingNumber = nil
+        let message = try #require(
+            fixture.renderer.render(fixture.rule("out_for_delivery", channel: "whatsapp", locale: "en"), event: event))
+        #expect(message.problems == ["missing order.tracking_number"])
     }
 
     @Test func whatsappMessagesCarryTheTemplateCall() throws {

@@ -67,6 +67,35 @@ struct RuleCheckTests {
         ])
     }
 
+    /// A regional locale renders through the same fallback as the renderer (ar-MA → ar → default);
+    /// check complains only when nothing would render, and warns when the default language would.
+    @Test func regionalLocalesFollowTheFallback() throws {
+        let yaml = Self.head + """
+              - id: regional
+                when: { transition: { to: delivered } }
+                send: { channel: sms, template: t, locale: ar-MA }
+              - id: spanish
+                when: { transition: { to: delivered } }
+                send: { channel: sms, template: t, locale: es }
+              - id: nothing
+                when: { transition: { to: delivered } }
+                send: { channel: sms, template: regional, locale: de-DE }
+
+            """
+        let complete = try check(yaml, templates: ["t": ["ar", "fr", "en"], "regional": ["ar", "fr", "en"]])
+        #expect(complete == [
+            "rules.yaml:13:48: warning: rule 'spanish': template 't' has no 'es' version; its messages will be in 'en', the default locale",
+            "rules.yaml:16:55: warning: rule 'nothing': template 'regional' has no 'de-DE' version; its messages will be in 'en', the default locale",
+        ])
+        // Only Arabic is required; 'regional' has no French file to fall back to.
+        let arabicOnly = yaml.replacingOccurrences(of: "version: 1\n", with: "version: 1\ndefaults: { locale: fr, locales: [ar] }\n")
+        let partial = try check(arabicOnly, templates: ["t": ["ar", "fr"], "regional": ["ar"]])
+        #expect(partial == [
+            "rules.yaml:14:48: warning: rule 'spanish': template 't' has no 'es' version; its messages will be in 'fr', the default locale",
+            "rules.yaml:17:55: error: rule 'nothing': template 'regional' has no 'de-DE' version and nothing to fall back to (de-DE → de → fr)",
+        ])
+    }
+
     @Test func impossibleTransitionAndShadowedRule() throws {
         let yaml = Self.head + """
               - id: backwards
@@ -134,5 +163,69 @@ struct RuleCheckTests {
         #expect(errors("  - when: {}\n") == ["rules.yaml:8:5: error: every rule needs an 'id'"])
         #expect(errors("  - id: r\n    when: {}\n    send: { channel: sms, template: t, priority: high }\n")
             == ["rules.yaml:10:40: error: unknown key 'priority' in send"])
+    }
+}
+
+@Suite("herald check: the names templates print")
+struct TemplateNameCheckTests {
+    func problems(_ text: String, locale: String = "fr") throws -> [String] {
+        let template = try TemplateStore.compile(text, name: "t", locale: locale)
+        return TemplateStore(path: "templates", templates: ["t": [locale: template]]).unknownNames().map(\.description)
+    }
+
+    @Test func aTypoIsReportedAtItsLineAndColumnWithASuggestion() throws {
+        #expect(try problems("Bonjour,\nvotre commande {{order.refrence}} a bien été livrée.") == [
+            "templates/t/fr.mustache:2:16: error: unknown value 'order.refrence'; did you mean 'order.reference'?"
+        ])
+        #expect(try problems("{{#customer.first_name}}{{customer.frist_name}}{{/customer.first_name}} {{ordr.reference}}") == [
+            "templates/t/fr.mustache:1:25: error: unknown value 'customer.frist_name'; did you mean 'customer.first_name'?",
+            "templates/t/fr.mustache:1:73: error: unknown value 'ordr.reference'; did you mean 'order.reference'?",
+        ])
+    }
+
+    @Test func everyDocumentedNameIsAccepted() throws {
+        let text = """
+            {{provider}} {{event}} {{occurred_at}} {{occurred_date}} {{occurred_time}} {{order.reference}}
+            {{order.status}} {{order.previous_status}} {{order.status_group}} {{order.amount}} {{order.amount_formatted}}
+            {{order.amount_value}} {{order.currency}} {{order.tracking_number}} {{{order.tracking_url}}}
+            {{order.delivery_notes}} {{order.cancellation_reason}} {{order.created_at}} {{order.items_count}}
+            {{order.items_phrase}} {{customer.name}} {{customer.first_name}} {{&customer.phone}} {{customer.city}}
+            {{customer.address}} {{driver.name}} {{driver.first_name}} {{driver.phone}} {{payload.data.anything.0.x}}
+            {{#items}}{{name}} {{sku}} {{quantity}} {{price}} {{order.reference}}{{/items}} {{items.0.name}}
+            {{#order}}{{reference}}{{/order}} {{#order.tracking_url}}{{.}}{{/order.tracking_url}}
+            {{^customer.name}}{{! a comment }}{{/customer.name}}
+            """
+        #expect(try problems(text) == [])
+    }
+
+    @Test func namesOutsideTheirSectionAreUnknown() throws {
+        #expect(try problems("{{#items}}{{nmae}}{{/items}} {{name}}") == [
+            "templates/t/fr.mustache:1:11: error: unknown value 'nmae'; did you mean 'name'?",
+            "templates/t/fr.mustache:1:30: error: unknown value 'name'",
+        ])
+    }
+
+    /// The renderer's contexts answer every name check accepts: the two lists cannot drift apart.
+    @Test func everyAcceptedNameRendersForACompleteEvent() throws {
+        let fixture = try RenderFixture()
+        var event = fixture.event("armada", "dispatched.json")
+        event.order.amount = Amount(value: 12, currency: "KWD")
+        event.order.deliveryNotes = "n"
+        event.order.trackingNumber = "T1"
+        event.order.cancellationReason = "c"
+        event.order.previousStatus = "p"
+        event.order.statusGroup = "g"
+        event.order.createdAt = Date()
+        event.occurredAt = Date()
+        event.customer = CanonicalEvent.Customer(
+            name: "A B", phone: "+96550001234", city: "c", address: "a", locale: "ar")
+        event.driver = CanonicalEvent.Driver(name: "D E", phone: "+96550001235")
+        event.items = [CanonicalEvent.Item(name: "n", sku: "s", quantity: 1, price: 2)]
+        for name in TemplateStore.documentedNames where !name.hasPrefix("payload") {
+            let template = try TemplateStore.compile("{{\(name)}}", name: "t", locale: "fr")
+            let renderer = MessageRenderer(ruleSet: fixture.ruleSet, templates: TemplateStore(templates: ["t": ["fr": template]]))
+            let message = try #require(renderer.render(fixture.rule("t"), event: event))
+            #expect(message.problems == [], "\(name)")
+        }
     }
 }

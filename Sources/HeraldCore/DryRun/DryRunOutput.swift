@@ -57,10 +57,7 @@ extension DryRunResult {
             if let duplicateOf = message.duplicateOf {
                 lines.append("           duplicate of \(duplicateOf): not sent again")
             }
-            for problem in m.problems { lines.append("           problem: \(problem)") }
-            if !m.missingVariables.isEmpty {
-                lines.append("           missing: \(m.missingVariables.joined(separator: ", "))")
-            }
+            for problem in m.problems { lines.append("           problem: \(problem) (the message fails)") }
             if !m.text.isEmpty {
                 for textLine in m.text.split(separator: "\n", omittingEmptySubsequences: false) {
                     lines.append("           │ \(textLine)")

@@ -29,7 +29,7 @@ public struct RenderedMessage: Sendable, Equatable {
     /// For SMS channels: GSM-7 or UCS-2 and the number of segments.
     public var encoding: SMSEncoding?
     public var whatsapp: WhatsAppTemplateCall?
-    /// Template variables with no value in this event (rendered as nothing).
+    /// Values printed outside a section that this event lacks; each is also a problem.
     public var missingVariables: [String]
     /// What keeps this message from being sent (no recipient, no template).
     public var problems: [String]
@@ -83,13 +83,16 @@ public struct MessageRenderer: Sendable {
             event: event, locale: formattingLocale, timeZone: profile?.timeZone ?? ruleSet.defaults.timeZone,
             formatters: formatters)
         var text = template.template.render(context)
-        let missing = template.requiredVariables.filter { context.lookup($0) == nil }
+        var missing = template.requiredVariables.filter { context.lookup($0) == nil }
 
         let type = channel?.type ?? "unknown"
         var encoding: SMSEncoding?
         var whatsapp: WhatsAppTemplateCall?
         if type == "whatsapp-cloud" {
             if let binding = templates.binding(send.template) {
+                for name in binding.requiredVariables where !missing.contains(name) && context.lookup(name) == nil {
+                    missing.append(name)
+                }
                 let language = binding.languages[template.locale] ?? template.locale
                 let parameters = (binding.parameters[template.locale] ?? []).map { $0.render(context) }
                 whatsapp = WhatsAppTemplateCall(name: binding.name, language: language, parameters: parameters)
@@ -100,6 +103,9 @@ public struct MessageRenderer: Sendable {
             }
             encoding = SMSEncoding.of(text)
         }
+        // A value printed outside a section that the event lacks would leave a hole in the
+        // sentence ("votre commande  a bien été livrée"): the message fails instead.
+        problems += missing.map { "missing \($0)" }
         let key = to.map {
             IdempotencyKey.make(
                 provider: event.provider, reference: event.order.reference ?? event.event ?? "",

@@ -22,6 +22,17 @@ public struct WhatsAppBinding: Sendable {
     /// Ordered body parameters, each a small Mustache expression.
     let parameters: [String: [MustacheTemplate]]
     public var parameterTexts: [String]
+    /// Where each parameter's text starts in `whatsapp.yaml` (line, column), for `herald check`.
+    var parameterPositions: [(line: Int, column: Int)] = []
+    /// Per parameter, the values it prints outside a section: Meta refuses an empty parameter, so
+    /// a missing one fails the message.
+    var requiredVariables: [String] {
+        var names: [String] = []
+        for text in parameterTexts {
+            for name in TemplateTags.unguardedVariables(text) where !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
 }
 
 /// Why the templates folder could not be loaded.
@@ -98,7 +109,7 @@ public struct TemplateStore: Sendable {
         let contentType = Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain
         let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + text)
         return CompiledTemplate(
-            name: name, locale: locale, text: text, template: template, requiredVariables: TemplateScan.unguardedVariables(text))
+            name: name, locale: locale, text: text, template: template, requiredVariables: TemplateTags.unguardedVariables(text))
     }
 
     static func explain(_ error: any Error) -> String {
@@ -119,6 +130,7 @@ public struct TemplateStore: Sendable {
         var name: String?
         var languages: [String: String] = [:]
         var body: [String] = []
+        var positions: [(line: Int, column: Int)] = []
         for (key, value) in mapping {
             switch key.string {
             case "name": name = value.string
@@ -128,6 +140,10 @@ public struct TemplateStore: Sendable {
             case "body":
                 guard case .sequence(let list) = value else { throw TemplateError(file: path, message: "body must be a list of parameters") }
                 body = list.compactMap(\.string)
+                positions = list.filter { $0.string != nil }.map { item in
+                    let quoted = item.scalar.map { $0.style == .singleQuoted || $0.style == .doubleQuoted } ?? false
+                    return (item.mark?.line ?? 1, (item.mark?.column ?? 1) + (quoted ? 1 : 0))
+                }
             default:
                 throw TemplateError(file: path, message: "unknown key '\(key.string ?? "?")' (name, languages, body)")
             }
@@ -143,7 +159,8 @@ public struct TemplateStore: Sendable {
                 throw TemplateError(file: path, message: "a body parameter does not compile: \(error)")
             }
         }
-        return WhatsAppBinding(name: name, languages: languages, parameters: parameters, parameterTexts: body)
+        return WhatsAppBinding(
+            name: name, languages: languages, parameters: parameters, parameterTexts: body, parameterPositions: positions)
     }
 
     /// The template for `locale`, falling back `ar-MA` → `ar` → `defaultLocale`.
@@ -173,39 +190,4 @@ public struct TemplateStore: Sendable {
 public struct TemplateErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [TemplateError]
     public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
-
-/// Finds the variables a template inserts outside a section that tests them, so that a missing
-/// value is reported rather than silently rendered as nothing.
-enum TemplateScan {
-    static func unguardedVariables(_ text: String) -> [String] {
-        var result: [String] = []
-        var sections: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            var afterOpen = rest[open.upperBound...]
-            let triple = afterOpen.hasPrefix("{")
-            if triple { afterOpen = afterOpen.dropFirst() }
-            guard let close = afterOpen.range(of: "}}") else { break }
-            var tag = afterOpen[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            rest = afterOpen[close.upperBound...]
-            if triple, rest.hasPrefix("}") { rest = rest.dropFirst() }
-            guard let sigil = tag.first else { continue }
-            switch sigil {
-            case "#", "^":
-                tag.removeFirst()
-                sections.append(tag.trimmingCharacters(in: .whitespaces))
-            case "/":
-                if !sections.isEmpty { sections.removeLast() }
-            case "!", ">", "%", "=":
-                continue
-            default:
-                if sigil == "&" { tag.removeFirst() }
-                let name = tag.trimmingCharacters(in: .whitespaces)
-                let guarded = sections.contains { name == $0 || name.hasPrefix($0 + ".") }
-                if !guarded, name != ".", !result.contains(name) { result.append(name) }
-            }
-        }
-        return result
-    }
 }

@@ -119,15 +119,33 @@ public struct RuleCheck {
                 rule.location(of: "send.template"))
             return
         }
-        var locales = ruleSet.defaults.locales
-        if let locale = send.locale, !locales.contains(locale) { locales.append(locale) }
-        for locale in locales {
+        func exists(_ locale: String) -> Bool {
+            FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("\(locale).mustache"))
+        }
+        // Every language the merchant writes in needs its own file: never a silent switch to French.
+        for locale in ruleSet.defaults.locales where !exists(locale) {
             let file = (folder as NSString).appendingPathComponent("\(locale).mustache")
-            if !FileManager.default.fileExists(atPath: file) {
-                report(
-                    .error, "rule '\(rule.id)': template '\(send.template)' has no '\(locale)' version (\(file))",
-                    rule.location(of: "send.template"))
-            }
+            report(
+                .error, "rule '\(rule.id)': template '\(send.template)' has no '\(locale)' version (\(file))",
+                rule.location(of: "send.template"))
+        }
+        // A rule's own locale renders through the same fallback as the renderer: ar-MA → ar → default.
+        guard let locale = send.locale, !ruleSet.defaults.locales.contains(locale) else { return }
+        let chain = TemplateStore.fallbacks(locale, defaultLocale: ruleSet.defaults.locale)
+        guard let used = chain.first(where: exists) else {
+            report(
+                .error,
+                "rule '\(rule.id)': template '\(send.template)' has no '\(locale)' version and nothing to fall back to "
+                    + "(\(chain.joined(separator: " → ")))",
+                rule.location(of: "send.locale"))
+            return
+        }
+        if used == ruleSet.defaults.locale, PluralRules.language(of: locale) != PluralRules.language(of: used) {
+            report(
+                .warning,
+                "rule '\(rule.id)': template '\(send.template)' has no '\(locale)' version; its messages will be in "
+                    + "'\(used)', the default locale",
+                rule.location(of: "send.locale"))
         }
     }
 

@@ -26,15 +26,18 @@ extension Herald {
             ).run()
             for problem in problems { print(problem.description) }
             // Templates that do not compile, or WhatsApp bindings that do not load.
+            // and names the templates print that the canonical event does not have.
             var templateErrors: [TemplateError] = []
+            var unknownNames: [ConfigError] = []
             do {
-                _ = try TemplateStore.load(path: rulesOptions.templates)
+                unknownNames = try TemplateStore.load(path: rulesOptions.templates).unknownNames()
             } catch let errors as TemplateErrors {
                 templateErrors = errors.errors
-                for error in templateErrors { print(error.description) }
             }
-            let errors = problems.filter { $0.severity == .error }.count + templateErrors.count
-            let warnings = problems.count - (errors - templateErrors.count)
+            for error in templateErrors { print(error.description) }
+            for problem in unknownNames { print(problem.description) }
+            let errors = problems.filter { $0.severity == .error }.count + templateErrors.count + unknownNames.count
+            let warnings = problems.filter { $0.severity == .warning }.count
             printError(
                 "\(rulesOptions.rules): \(ruleSet.rules.count) rules, \(ruleSet.providers.count) providers, "
                     + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
