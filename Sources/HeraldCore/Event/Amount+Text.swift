@@ -45,7 +45,8 @@ extension Amount {
             }
             return Reading(value: number)
         case .string(let text): return try read(text, decimalMark: decimalMark)
-        default: throw TextError(reason: "\(value.scalarText.map { "\($0) is" } ?? "a list or an object is") not a number")
+        default:
+            throw TextError(reason: "\(value.scalarText.map { "\($0) is" } ?? "a list or an object is") not a number")
         }
     }
 
@@ -132,10 +133,9 @@ struct AmountText {
         return negative && significand > 0 ? -value : value
     }
 
-    /// JSON numbers with an exponent (`1.5e3`); nil when Decimal cannot hold them (`1e400`).
+    /// JSON numbers with an exponent (`1.5e3`, already checked by the JSON parser); nil when
+    /// Decimal cannot hold them (`1e400`).
     static func exponentDecimal(_ text: String) -> Decimal? {
-        guard text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 43 || $0 == 101 || $0 == 69 })
-        else { return nil }
         guard let number = Decimal(string: text), number.isFinite else { return nil }
         return number
     }
@@ -194,7 +194,9 @@ struct AmountText {
 
     /// `1249.00` (ASCII, point) from the tokens, once the decimal separator is decided and the grouping checked.
     private func digits(of tokens: [Token]) throws(Amount.TextError) -> String {
-        let separators: [Separator] = tokens.compactMap { if case .separator(let s, _) = $0 { return s } else { return nil } }
+        let separators: [Separator] = tokens.compactMap {
+            if case .separator(let s, _) = $0 { return s } else { return nil }
+        }
         let decimalIndex = try decimalSeparatorIndex(tokens, separators: separators)
         var integer = ""
         var fraction = ""
@@ -251,13 +253,16 @@ struct AmountText {
         guard separators.filter({ $0 == kind }).count == 1, let index = lastIndex(of: kind) else {
             return nil  // several: they group thousands
         }
-        guard case .digits(let after) = tokens[index + 1], case .digits(let before) = tokens[index - 1] else { return index }
+        guard case .digits(let after) = tokens[index + 1], case .digits(let before) = tokens[index - 1] else {
+            return index
+        }
         if after.count != 3 { return index }
         let couldGroup = index == 1 && before.count <= 3 && !before.hasPrefix("0")
         guard couldGroup else { return index }
         let mark = kind == .comma ? "," : "."
         throw Amount.TextError(
-            reason: "'\(mark)' followed by three digits may be decimals or thousands: set amount_decimal to \".\" or \",\"")
+            reason:
+                "'\(mark)' followed by three digits may be decimals or thousands: set amount_decimal to \".\" or \",\"")
     }
 
     /// The ASCII digit of a digit in Latin, Arabic-Indic or Eastern Arabic-Indic script.
@@ -295,7 +300,9 @@ struct AmountText {
 /// countries Herald ships for, in ar, fr and en) plus every ISO 4217 code, so the list follows CLDR.
 enum CurrencySymbols {
     /// The currencies of the shipped presets and of the countries in rules.yaml's examples.
-    static let currencies = ["MAD", "KWD", "LBP", "MRU", "USD", "EUR", "AED", "SAR", "QAR", "BHD", "OMR", "JOD", "EGP", "TND", "DZD"]
+    static let currencies = [
+        "MAD", "KWD", "LBP", "MRU", "USD", "EUR", "AED", "SAR", "QAR", "BHD", "OMR", "JOD", "EGP", "TND", "DZD",
+    ]
     static let locales = ["ar", "fr", "en"].flatMap { language in
         [language] + ["MA", "KW", "LB", "MR", "US", "FR", "AE", "SA", "EG", "TN", "DZ"].map { "\(language)_\($0)" }
     }

@@ -31,7 +31,7 @@ public struct RenderedMessage: Sendable, Equatable {
     public var whatsapp: WhatsAppTemplateCall?
     /// Template variables with no value in this event (rendered as nothing).
     public var missingVariables: [String]
-    /// What keeps this message from being sent (no recipient, no template).
+    /// What keeps this message from being sent (no recipient, no template, an unreadable value it prints).
     public var problems: [String]
     public var idempotencyKey: String?
 }
@@ -84,6 +84,11 @@ public struct MessageRenderer: Sendable {
             formatters: formatters)
         var text = template.template.render(context)
         let missing = template.requiredVariables.filter { context.lookup($0) == nil }
+        if !event.invalidFields.isEmpty {
+            let binding = channel?.type == "whatsapp-cloud" ? templates.binding(send.template) : nil
+            let parameters = binding?.parameterTexts ?? []
+            problems += InvalidFieldUse.problems(event.invalidFields, templates: [template.text] + parameters)
+        }
 
         let type = channel?.type ?? "unknown"
         var encoding: SMSEncoding?
