@@ -13,8 +13,8 @@ struct ProviderLoader {
 
     static let keys = [
         "preset", "secret", "secrets", "app_id", "path_token", "allow_ips", "verify", "fields", "items", "dedupe",
-        "delivery_id", "required", "timezone", "country", "locale", "currency", "amount_unit", "amount_decimal", "statuses",
-        "transitions", "status_groups", "enrich",
+        "delivery_id", "required", "timezone", "country", "locale", "currency", "amount_unit", "amount_decimal",
+        "statuses", "transitions", "status_groups", "enrich",
     ]
     static let verifyKeys = ["scheme", "header", "encoding", "prefix", "secret", "secrets", "tolerance"]
     static let schemes = ["hmac-sha256", "standard-webhooks", "header-token", "none"]
@@ -147,7 +147,8 @@ struct ProviderLoader {
             fields: spec.fields, items: spec.items, dedupe: spec.dedupe ?? [], deliveryID: spec.deliveryID,
             required: spec.required ?? [], timeZone: spec.timeZone ?? defaults.timeZone,
             country: spec.country ?? defaults.country, locale: spec.locale, currency: spec.currency,
-            amountUnit: spec.amountUnit ?? .major, amountDecimal: spec.amountDecimal ?? .auto, statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
+            amountUnit: spec.amountUnit ?? .major, amountDecimal: spec.amountDecimal ?? .auto,
+            statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
             statusGroups: spec.statusGroups ?? [:], enrichment: spec.enrichment)
     }
 

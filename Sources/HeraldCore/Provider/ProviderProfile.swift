@@ -133,7 +133,8 @@ public struct ProviderProfile: Sendable {
         items: ItemsMapping? = nil, dedupe: [FieldSource] = [], deliveryID: FieldSource? = nil,
         required: [CanonicalField] = [], timeZone: TimeZone = TimeZone(identifier: "UTC")!, country: String? = nil,
         locale: String? = nil, currency: String? = nil, amountUnit: Amount.Unit = .major,
-        amountDecimal: Amount.DecimalMark = .auto, statuses: [String] = [], transitions: [String: [String]] = [:], statusGroups: [String: String] = [:], enrichment: Enrichment? = nil
+        amountDecimal: Amount.DecimalMark = .auto, statuses: [String] = [], transitions: [String: [String]] = [:],
+        statusGroups: [String: String] = [:], enrichment: Enrichment? = nil
     ) {
         self.name = name
         self.preset = preset
