@@ -138,7 +138,8 @@ struct NormalizationTests {
     @Test func missingRequiredFieldsAreReported() {
         let body = Array(#"{"event":"order.status_updated","order":{"amount":"lots"}}"#.utf8)
         let result = ruleSet.provider(named: "cod-fulfillment")!.normalize(Fixtures.request(provider: "cod-fulfillment", body: body))
-        #expect(result.parseError == "missing order.reference (order.reference); missing order.status (order.new_status)")
+        #expect(
+            result.parseError == "missing order.reference (order.reference); missing order.status (order.new_status)")
         #expect(result.fieldProblems == "order.amount 'lots' is not a readable number: it has no digits")
     }
 

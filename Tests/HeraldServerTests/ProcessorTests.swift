@@ -47,10 +47,12 @@ struct ProcessorTests {
         let body = Array(text.replacingOccurrences(of: #""amount":349"#, with: #""amount":"349abc""#).utf8)
         let profile = ruleSet.provider(named: "cod-fulfillment")!
         let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: body, receivedAt: now)
-        _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
         let printing = try TemplateStore.compile(
             "Montant à payer à la livraison : {{order.amount}}", name: "courier_will_call", locale: "fr")
-        let notPrinting = try TemplateStore.compile("Commande {{order.reference}} en route", name: "out_for_delivery", locale: "fr")
+        let notPrinting = try TemplateStore.compile(
+            "Commande {{order.reference}} en route", name: "out_for_delivery", locale: "fr")
         let templates = TemplateStore(templates: [
             "courier_will_call": ["fr": printing], "out_for_delivery": ["fr": notPrinting, "ar": notPrinting],
         ])
