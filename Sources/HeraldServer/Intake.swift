@@ -108,7 +108,7 @@ public struct WebhookIntake: Sendable {
                     details["herald.parse_error"] = "\(parseError)"
                     logger.warning("webhook stored with a parse error", metadata: details)
                 } else if let problems = normalized.fieldProblems {
-                    details["herald.unreadable"] = "\(problems)"
+                    details["herald.unreadable"] = "\(LogSafe.redactingPhones(problems))"
                     logger.warning("webhook accepted with unreadable values", metadata: details)
                 } else {
                     logger.info("webhook accepted", metadata: details)
