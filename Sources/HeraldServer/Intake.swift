@@ -107,6 +107,9 @@ public struct WebhookIntake: Sendable {
                 if let parseError = normalized.parseError {
                     details["herald.parse_error"] = "\(parseError)"
                     logger.warning("webhook stored with a parse error", metadata: details)
+                } else if let problems = normalized.fieldProblems {
+                    details["herald.unreadable"] = "\(LogSafe.redactingPhones(problems))"
+                    logger.warning("webhook accepted with unreadable values", metadata: details)
                 } else {
                     logger.info("webhook accepted", metadata: details)
                 }

@@ -73,7 +73,7 @@ public final class SQLiteStore: Store {
                 conditions.append("provider = ?")
                 _ = arguments.append(contentsOf: [provider])
             }
-            if query.failedOnly { conditions.append("parse_error IS NOT NULL") }
+            if query.failedOnly { conditions.append("(parse_error IS NOT NULL OR field_problems IS NOT NULL)") }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [query.limit])
             let rows = try Row.fetchAll(
@@ -199,6 +199,9 @@ public final class SQLiteStore: Store {
         }
         migrator.registerMigration("v3-outbox-whatsapp") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN whatsapp TEXT")
+        }
+        migrator.registerMigration("v4-events-field-problems") { db in
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN field_problems TEXT")
         }
         return migrator
     }()
@@ -388,15 +391,16 @@ public final class SQLiteStore: Store {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: """
                 INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
-                                    event, order_reference, status, previous_status, occurred_at, parse_error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    event, order_reference, status, previous_status, occurred_at, parse_error,
+                                    field_problems)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = deliveries + 1
                 RETURNING id, deliveries
                 """),
             arguments: [
                 event.provider, event.dedupeKey, event.deliveryID, event.receivedAt.timeIntervalSince1970,
                 event.remoteAddress, headers, Data(event.body), event.eventName, event.orderReference, event.status,
-                event.previousStatus, event.occurredAt?.timeIntervalSince1970, event.parseError,
+                event.previousStatus, event.occurredAt?.timeIntervalSince1970, event.parseError, event.fieldProblems,
             ])!
         let id: Int64 = row["id"]
         guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
@@ -462,7 +466,8 @@ public final class SQLiteStore: Store {
             headers: headers, body: Array(body), eventName: row["event"], orderReference: row["order_reference"],
             status: row["status"], previousStatus: row["previous_status"],
             occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            parseError: row["parse_error"], stale: row["stale"], deliveries: row["deliveries"],
+            parseError: row["parse_error"], fieldProblems: row["field_problems"], stale: row["stale"],
+            deliveries: row["deliveries"],
             processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

@@ -19,6 +19,8 @@ public struct IncomingEvent: Sendable {
     public var previousStatus: String?
     public var occurredAt: Date?
     public var parseError: String?
+    /// Values that could not be read in a usable event (`order.amount '12abc' is not a readable number: …`).
+    public var fieldProblems: String?
     /// Decides whether this event is older than the order's known state (the provider's rule).
     public var isStale: @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool
 
@@ -26,6 +28,7 @@ public struct IncomingEvent: Sendable {
         provider: String, dedupeKey: String, deliveryID: String? = nil, receivedAt: Date, remoteAddress: String? = nil,
         headers: [HeaderField], body: [UInt8], eventName: String? = nil, orderReference: String? = nil,
         status: String? = nil, previousStatus: String? = nil, occurredAt: Date? = nil, parseError: String? = nil,
+        fieldProblems: String? = nil,
         isStale: @escaping @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool = { _, _ in false }
     ) {
         self.provider = provider
@@ -41,6 +44,7 @@ public struct IncomingEvent: Sendable {
         self.previousStatus = previousStatus
         self.occurredAt = occurredAt
         self.parseError = parseError
+        self.fieldProblems = fieldProblems
         self.isStale = isStale
     }
 }
@@ -61,6 +65,7 @@ extension IncomingEvent {
             receivedAt: request.receivedAt, remoteAddress: request.remoteAddress, headers: headers, body: request.body,
             eventName: event?.event, orderReference: event?.order.reference, status: status,
             previousStatus: event?.order.previousStatus, occurredAt: occurredAt, parseError: normalized.parseError,
+            fieldProblems: normalized.fieldProblems,
             isStale: { known, knownAt in
                 profile.isStale(status: status, occurredAt: occurredAt, known: known, knownOccurredAt: knownAt)
             })
@@ -98,7 +103,10 @@ public struct StoredEvent: Sendable {
     public var status: String?
     public var previousStatus: String?
     public var occurredAt: Date?
+    /// Why the event could not be used at all; it yields no messages.
     public var parseError: String?
+    /// Values that could not be read although the event was used; messages printing them failed.
+    public var fieldProblems: String?
     public var stale: Bool
     /// How many times the provider delivered it (1 + redeliveries).
     public var deliveries: Int
@@ -116,7 +124,7 @@ public struct OrderState: Sendable, Equatable {
 
 public struct EventQuery: Sendable {
     public var provider: String?
-    /// Only events whose body could not be used.
+    /// Only events whose body could not be used, or had values that could not be read.
     public var failedOnly: Bool
     public var limit: Int
 

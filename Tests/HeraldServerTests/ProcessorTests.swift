@@ -39,6 +39,35 @@ struct ProcessorTests {
         return try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
+    @Test func anUnreadableAmountFailsOnlyTheMessagesPrintingIt() async throws {
+        let store = try SQLiteStore(path: path)
+        let input = try Fixtures.envelope("cod-fulfillment", "03-out_for_delivery.json")
+        let text = String(decoding: input.body, as: UTF8.self)
+        #expect(text.contains(#""amount":349"#))
+        let body = Array(text.replacingOccurrences(of: #""amount":349"#, with: #""amount":"349abc""#).utf8)
+        let profile = ruleSet.provider(named: "cod-fulfillment")!
+        let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: body, receivedAt: now)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        let printing = try TemplateStore.compile(
+            "Montant à payer à la livraison : {{order.amount}}", name: "courier_will_call", locale: "fr")
+        let notPrinting = try TemplateStore.compile(
+            "Commande {{order.reference}} en route", name: "out_for_delivery", locale: "fr")
+        let templates = TemplateStore(templates: [
+            "courier_will_call": ["fr": printing], "out_for_delivery": ["fr": notPrinting, "ar": notPrinting],
+        ])
+        let processor = EventProcessor(
+            ruleSet: ruleSet, templates: templates, store: store, logger: logs.logger(), clock: { [now] in now })
+        #expect(try await processor.processPending() == 1)
+        let messages = try await store.messages(MessageQuery())
+        let sms = try #require(messages.first { $0.rule == "courier-will-call" })
+        #expect(sms.state == .failed)
+        #expect(
+            sms.lastError == "order.amount '349abc' is not a readable number: 'abc' is not a currency code or symbol")
+        #expect(messages.first { $0.rule == "out-for-delivery" }?.state == .pending)
+        try await store.close()
+    }
+
     @Test func aWebhookBecomesExactlyTheRightMessages() async throws {
         let store = try SQLiteStore(path: path)
         _ = try await receive(store, "cod-fulfillment", "03-out_for_delivery.json")

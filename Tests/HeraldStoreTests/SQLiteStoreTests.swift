@@ -102,6 +102,21 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
+    @Test func anUnreadableAmountIsListedAsFailedButMovesTheOrder() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let text = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
+        let body = Array(text.replacingOccurrences(of: #""amount": 1799"#, with: #""amount": "12abc""#).utf8)
+        _ = try await store.record(incoming("cod-fulfillment", body: body))
+        let failed = try await store.events(EventQuery(failedOnly: true))
+        #expect(failed.count == 1)
+        #expect(failed.first?.parseError == nil)
+        #expect(
+            failed.first?.fieldProblems
+                == "order.amount '12abc' is not a readable number: 'abc' is not a currency code or symbol")
+        #expect(try await store.orderState(provider: "cod-fulfillment", reference: "ORD-000129")?.status == "delivered")
+        try await store.close()
+    }
+
     @Test func concurrentRecordsAreAllStoredAndSurviveReopening() async throws {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)

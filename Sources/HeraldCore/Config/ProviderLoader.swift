@@ -13,8 +13,8 @@ struct ProviderLoader {
 
     static let keys = [
         "preset", "secret", "secrets", "app_id", "path_token", "allow_ips", "verify", "fields", "items", "dedupe",
-        "delivery_id", "required", "timezone", "country", "locale", "currency", "amount_unit", "statuses",
-        "transitions", "status_groups", "enrich",
+        "delivery_id", "required", "timezone", "country", "locale", "currency", "amount_unit", "amount_decimal",
+        "statuses", "transitions", "status_groups", "enrich",
     ]
     static let verifyKeys = ["scheme", "header", "encoding", "prefix", "secret", "secrets", "tolerance"]
     static let schemes = ["hmac-sha256", "standard-webhooks", "header-token", "none"]
@@ -42,6 +42,7 @@ struct ProviderLoader {
         var locale: String?
         var currency: String?
         var amountUnit: Amount.Unit?
+        var amountDecimal: Amount.DecimalMark?
         var statuses: [String]?
         var transitions: [String: [String]]?
         var statusGroups: [String: String]?
@@ -70,6 +71,7 @@ struct ProviderLoader {
             merged.locale = top.locale ?? locale
             merged.currency = top.currency ?? currency
             merged.amountUnit = top.amountUnit ?? amountUnit
+            merged.amountDecimal = top.amountDecimal ?? amountDecimal
             merged.statuses = top.statuses ?? statuses
             merged.transitions = top.transitions ?? transitions
             merged.statusGroups = top.statusGroups ?? statusGroups
@@ -145,7 +147,8 @@ struct ProviderLoader {
             fields: spec.fields, items: spec.items, dedupe: spec.dedupe ?? [], deliveryID: spec.deliveryID,
             required: spec.required ?? [], timeZone: spec.timeZone ?? defaults.timeZone,
             country: spec.country ?? defaults.country, locale: spec.locale, currency: spec.currency,
-            amountUnit: spec.amountUnit ?? .major, statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
+            amountUnit: spec.amountUnit ?? .major, amountDecimal: spec.amountDecimal ?? .auto,
+            statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
             statusGroups: spec.statusGroups ?? [:], enrichment: spec.enrichment)
     }
 
@@ -226,6 +229,13 @@ struct ProviderLoader {
                     continue
                 }
                 spec.amountUnit = unit
+            case "amount_decimal":
+                guard let text = reader.string(value, what: "amount_decimal") else { continue }
+                guard let mark = Amount.DecimalMark(rawValue: text) else {
+                    reader.error(#"amount_decimal must be ".", "," or auto"#, at: value)
+                    continue
+                }
+                spec.amountDecimal = mark
             case "statuses": spec.statuses = reader.strings(value, what: "statuses")
             case "transitions":
                 guard let entries = reader.mapping(value, what: "transitions") else { continue }

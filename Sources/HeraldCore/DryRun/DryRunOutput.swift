@@ -33,6 +33,9 @@ extension DryRunResult {
             if let occurredAt = event.occurredAt { parts.append(Timestamp.format(occurredAt)) }
             if event.sandbox { parts.append("sandbox") }
             lines.append("  event    " + parts.joined(separator: " · "))
+            for (_, reason) in event.invalidFields.sorted(by: { $0.key < $1.key }) {
+                lines.append("  invalid  \(reason) (messages printing it fail)")
+            }
         }
         if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
         if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
@@ -106,7 +109,7 @@ extension CanonicalEvent {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.format($0)) } ?? .null }
         func number(_ value: Decimal?) -> JSONValue { value.map { .number("\($0)") } ?? .null }
-        return .object([
+        var members: [(key: String, value: JSONValue)] = [
             ("provider", .string(provider)),
             ("event", text(event)),
             ("occurred_at", date(occurredAt)),
@@ -136,7 +139,13 @@ extension CanonicalEvent {
                     ("price", number(item.price)),
                 ])
             })),
-        ])
+        ]
+        // Only when there are some, so that the usual line keeps DESIGN.md's keys.
+        if !invalidFields.isEmpty {
+            let sorted = invalidFields.sorted { $0.key < $1.key }
+            members.append(("invalid_fields", .object(sorted.map { ($0.key, JSONValue.string($0.value)) })))
+        }
+        return .object(members)
     }
 }
 

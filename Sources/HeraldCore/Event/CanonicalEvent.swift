@@ -13,6 +13,10 @@ public struct CanonicalEvent: Sendable, Equatable {
     public var items: [Item]
     /// The provider's own JSON, for anything not mapped above (`payload.*` in rules and templates).
     public var payload: JSONValue
+    /// Values the payload has but Herald could not read, by path (`order.amount`, `items.0.price`),
+    /// with the reason. The field is absent from the event; a message that prints it fails with the
+    /// reason instead of printing nothing or something wrong.
+    public var invalidFields: [String: String] = [:]
 
     public init(
         provider: String, event: String? = nil, occurredAt: Date? = nil, receivedAt: Date, sandbox: Bool = false,

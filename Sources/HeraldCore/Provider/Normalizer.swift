@@ -6,10 +6,18 @@ import Foundation
 public struct NormalizedWebhook: Sendable {
     /// Nil when the body is not JSON; present (with `parseError` set) when fields are missing.
     public var event: CanonicalEvent?
+    /// Why the event cannot be used at all (no messages); nil when it can.
     public var parseError: String?
     /// Identifies the event across redeliveries; unique per provider in the store.
     public var dedupeKey: String
     public var deliveryID: String?
+
+    /// Values that could not be read although the event is usable (`order.amount '12abc' is not a
+    /// readable number: …`), joined; nil when there are none. Messages printing them fail.
+    public var fieldProblems: String? {
+        guard let invalid = event?.invalidFields, !invalid.isEmpty else { return nil }
+        return invalid.sorted { $0.key < $1.key }.map(\.value).joined(separator: "; ")
+    }
 }
 
 extension ProviderProfile {
@@ -27,6 +35,10 @@ extension ProviderProfile {
         var problems: [String] = []
         let event = canonicalEvent(from: body, request: request, problems: &problems)
         for field in required where event.value(of: field) == nil {
+            if let reason = event.invalidFields[field.rawValue] {
+                problems.append(reason)
+                continue
+            }
             let source = fields[field].map { " (\($0))" } ?? ""
             problems.append("missing \(field.rawValue)\(source)")
         }
@@ -67,17 +79,28 @@ extension ProviderProfile {
             }
             return date
         }
-        func decimal(_ value: JSONValue?, _ what: String) -> Decimal? {
+        var invalid: [String: String] = [:]
+        let orderCurrency = text(.orderCurrency) ?? currency
+        /// A number or nil; an unreadable one is recorded in `invalid` under `path`, never guessed.
+        func reading(_ value: JSONValue?, _ path: String) -> Amount.Reading? {
             guard let value else { return nil }
-            if case .null = value { return nil }
-            guard let raw = value.scalarText, let number = Decimal(string: raw, locale: Locale(identifier: "en_US_POSIX")),
-                number.isFinite
-            else {
-                problems.append("\(what) is not a number")
+            do {
+                guard let reading = try Amount.read(value, decimalMark: amountDecimal) else { return nil }
+                if !reading.currencies.isEmpty, let orderCurrency,
+                    !reading.currencies.contains(orderCurrency.uppercased())
+                {
+                    let named = reading.currencies.sorted().joined(separator: "/")
+                    invalid[path] =
+                        "\(path) '\(value.scalarText ?? "")' is in \(named), not in the order's currency \(orderCurrency)"
+                    return nil
+                }
+                return reading
+            } catch {
+                invalid[path] = "\(path) '\(value.scalarText ?? "")' is not a readable number: \(error.reason)"
                 return nil
             }
-            return number
         }
+        func decimal(_ value: JSONValue?, _ path: String) -> Decimal? { reading(value, path)?.value }
 
         var event = CanonicalEvent(provider: name, receivedAt: request.receivedAt, payload: body)
         event.event = text(.event)
@@ -89,8 +112,11 @@ extension ProviderProfile {
         event.order.status = text(.orderStatus)
         event.order.previousStatus = text(.orderPreviousStatus)
         event.order.statusGroup = event.order.status.flatMap { statusGroups[$0] }
-        if let value = decimal(fields[.orderAmount]?.value(in: request, body: body), CanonicalField.orderAmount.rawValue) {
-            event.order.amount = Amount(value: value, unit: amountUnit, currency: text(.orderCurrency) ?? currency)
+        let amountValue = fields[.orderAmount]?.value(in: request, body: body)
+        if let amount = reading(amountValue, CanonicalField.orderAmount.rawValue) {
+            // A currency only the text names (`1 249 DH` from a provider without one) is the order's.
+            let named = amount.currencies.count == 1 ? amount.currencies.first : nil
+            event.order.amount = Amount(value: amount.value, unit: amountUnit, currency: orderCurrency ?? named)
         }
         event.order.trackingNumber = text(.orderTrackingNumber)
         event.order.trackingURL = text(.orderTrackingURL)
@@ -110,6 +136,7 @@ extension ProviderProfile {
                     price: decimal(items.price.flatMap { element.value(at: $0) }, "items.\(index).price"))
             }
         }
+        event.invalidFields = invalid
         return event
     }
 }

@@ -119,6 +119,8 @@ public struct ProviderProfile: Sendable {
     /// The currency when the payload names none.
     public var currency: String?
     public var amountUnit: Amount.Unit
+    /// Which separator marks the decimals in amounts the provider sends as text (`amount_decimal`).
+    public var amountDecimal: Amount.DecimalMark
     /// Every status the provider documents; empty when unknown.
     public var statuses: [String]
     /// Legal transitions (from → allowed next statuses); empty when the provider documents none.
@@ -130,8 +132,9 @@ public struct ProviderProfile: Sendable {
         name: String, preset: String? = nil, verification: Verification, fields: [CanonicalField: FieldSource] = [:],
         items: ItemsMapping? = nil, dedupe: [FieldSource] = [], deliveryID: FieldSource? = nil,
         required: [CanonicalField] = [], timeZone: TimeZone = TimeZone(identifier: "UTC")!, country: String? = nil,
-        locale: String? = nil, currency: String? = nil, amountUnit: Amount.Unit = .major, statuses: [String] = [],
-        transitions: [String: [String]] = [:], statusGroups: [String: String] = [:], enrichment: Enrichment? = nil
+        locale: String? = nil, currency: String? = nil, amountUnit: Amount.Unit = .major,
+        amountDecimal: Amount.DecimalMark = .auto, statuses: [String] = [], transitions: [String: [String]] = [:],
+        statusGroups: [String: String] = [:], enrichment: Enrichment? = nil
     ) {
         self.name = name
         self.preset = preset
@@ -146,6 +149,7 @@ public struct ProviderProfile: Sendable {
         self.locale = locale
         self.currency = currency
         self.amountUnit = amountUnit
+        self.amountDecimal = amountDecimal
         self.statuses = statuses
         self.transitions = transitions
         self.statusGroups = statusGroups

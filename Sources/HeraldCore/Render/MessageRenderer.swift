@@ -31,7 +31,7 @@ public struct RenderedMessage: Sendable, Equatable {
     public var whatsapp: WhatsAppTemplateCall?
     /// Values printed outside a section that this event lacks; each is also a problem.
     public var missingVariables: [String]
-    /// What keeps this message from being sent (no recipient, no template).
+    /// What keeps this message from being sent (no recipient, no template, an unreadable value it prints).
     public var problems: [String]
     public var idempotencyKey: String?
 }
@@ -84,13 +84,23 @@ public struct MessageRenderer: Sendable {
             formatters: formatters)
         var text = template.template.render(context)
         var missing = template.requiredVariables.filter { context.lookup($0) == nil }
+        var unreadable: Set<String> = []
+        if !event.invalidFields.isEmpty {
+            // An unreadable value is reported with its reason, not as merely missing.
+            let binding = channel?.type == "whatsapp-cloud" ? templates.binding(send.template) : nil
+            let parameters = binding?.parameterTexts ?? []
+            problems += InvalidFieldUse.problems(event.invalidFields, templates: [template.text] + parameters)
+            unreadable = Set(event.invalidFields.keys.flatMap(InvalidFieldUse.names(printing:)))
+            missing.removeAll(where: unreadable.contains)
+        }
 
         let type = channel?.type ?? "unknown"
         var encoding: SMSEncoding?
         var whatsapp: WhatsAppTemplateCall?
         if type == "whatsapp-cloud" {
             if let binding = templates.binding(send.template) {
-                for name in binding.requiredVariables where !missing.contains(name) && context.lookup(name) == nil {
+                for name in binding.requiredVariables
+                where !missing.contains(name) && context.lookup(name) == nil && !unreadable.contains(name) {
                     missing.append(name)
                 }
                 let language = binding.languages[template.locale] ?? template.locale

@@ -16,7 +16,7 @@ extension Herald {
         @Option(help: "Only this provider's events.")
         var provider: String?
 
-        @Flag(help: "Only events whose body could not be used (invalid JSON, missing fields).")
+        @Flag(help: "Only events whose body could not be used (invalid JSON, missing fields) or had unreadable values.")
         var failed = false
 
         @Option(help: "At most this many events.")
@@ -43,6 +43,7 @@ enum EventTable {
             if event.stale { notes.append("stale") }
             if event.deliveries > 1 { notes.append("delivered \(event.deliveries)×") }
             if let error = event.parseError { notes.append("parse error: \(error)") }
+            if let problems = event.fieldProblems { notes.append("unreadable: \(problems)") }
             rows.append([
                 "\(event.id)", Timestamp.format(event.receivedAt), event.provider, event.eventName ?? "-",
                 event.orderReference ?? "-", status, notes.joined(separator: "; "),
