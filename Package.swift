@@ -32,9 +32,20 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
+        // Google's libphonenumber (Debian's libphonenumber-dev) and ICU's country time zones, as C.
+        .target(
+            name: "CPhoneNumber",
+            linkerSettings: [
+                .linkedLibrary("phonenumber"),
+                .linkedLibrary("protobuf"),
+                .linkedLibrary("icui18n"),
+                .linkedLibrary("icuuc"),
+            ]
+        ),
         .target(
             name: "HeraldCore",
             dependencies: [
+                "CPhoneNumber",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -71,6 +71,20 @@ struct CoreBench {
         }
         report("messages rendered/s (\(renderRules.count) template×locale)", Double(renders) / renderSeconds, target: 200_000)
         if matched == 0 || characters == 0 { print("warning: nothing matched or rendered") }
+
+        // Phone numbers: 10 000 distinct national spellings (more than PhoneNumber caches, so
+        // libphonenumber's own cost), then one E.164 number again and again (the cached path).
+        let spellings = (0..<10_000).map { String(format: "0661%06d", $0) }
+        let (fresh, freshSeconds) = timed { () -> Int in
+            for spelling in spellings { _ = PhoneNumber.normalize(spelling, defaultCountry: "MA") }
+            return spellings.count
+        }
+        print(String(format: "phone numbers read/s, each new: %.0f", Double(fresh) / freshSeconds))
+        let (repeated, repeatedSeconds) = timed { () -> Int in
+            for _ in 0..<10_000 { _ = PhoneNumber.normalize("+212661234567", defaultCountry: "MA") }
+            return 10_000
+        }
+        print(String(format: "phone numbers read/s, the same E.164: %.0f", Double(repeated) / repeatedSeconds))
     }
 
     /// Runs `body` repeatedly for about two seconds after one warm-up call.

@@ -58,7 +58,8 @@ public struct MessageRenderer: Sendable {
         let defaultCountry = profile?.country ?? ruleSet.defaults.country
         var to: String?
         if let raw = send.to ?? event.customer.phone {
-            switch PhoneNumber.normalize(raw, defaultCountry: defaultCountry) {
+            let reach: PhoneNumber.Channel = channel?.type == "whatsapp-cloud" ? .whatsapp : .sms
+            switch PhoneNumber.normalize(raw, defaultCountry: defaultCountry, channel: reach) {
             case .success(let number): to = number
             case .failure(let problem): problems.append("recipient: \(problem)")
             }
