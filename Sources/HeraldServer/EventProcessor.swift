@@ -68,8 +68,12 @@ public struct EventProcessor: Sendable {
             provider: stored.provider, headers: stored.headers, body: stored.body, remoteAddress: stored.remoteAddress,
             receivedAt: stored.receivedAt)
         guard var event = profile.normalize(request).event else { return [] }
-        // The previous status intake resolved from the order state (Armada, Storefront send none).
+        // What the store decided from the order state when the event arrived (`OrderDecision`):
+        // the previous status (Armada, Storefront send none) and the values earlier events of the
+        // order gave (Elebne names the customer only in order.new). Stored with the event, so a
+        // later event that already moved the order on changes nothing here.
         if let previous = stored.previousStatus { event.order.previousStatus = previous }
+        RememberedValue.apply(stored.inherited, to: &event)
         var enrichmentProblem: String?
         if let enrichment = profile.enrichment, let enricher,
             enrichment.fields.keys.contains(where: { event.value(of: $0) == nil })

@@ -200,6 +200,13 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v3-outbox-whatsapp") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN whatsapp TEXT")
         }
+        // What an order remembers of its customer and itself (JSON of `RememberedValue`s), and
+        // what each event inherited from it when stored, so the processor plans from the order
+        // as it was at that event, not as later events left it.
+        migrator.registerMigration("v4-order-memory") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN remembered TEXT")
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN inherited TEXT")
+        }
         return migrator
     }()
 
@@ -400,47 +407,51 @@ public final class SQLiteStore: Store {
             ])!
         let id: Int64 = row["id"]
         guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
-        guard let reference = event.orderReference, let status = event.status, event.parseError == nil else {
+        guard let canonical = event.event, let profile = event.profile, canonical.order.reference != nil,
+            canonical.order.status != nil, event.parseError == nil
+        else {
             return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
         }
         let known = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT status, occurred_at FROM orders WHERE provider = ? AND reference = ?"),
-            arguments: [event.provider, reference])
-        var previous = event.previousStatus
-        var stale = false
-        if let known {
-            let knownStatus: String = known["status"]
-            let knownAt = (known["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-            stale = event.isStale(knownStatus, knownAt)
-            if previous == nil, !stale { previous = knownStatus }
-        }
-        if stale {
+            db.cachedStatement(sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?"),
+            arguments: [event.provider, canonical.order.reference]
+        ).map(Self.orderState)
+        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
+        let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
+        if decision.stale {
             try db.cachedStatement(sql: "UPDATE events SET stale = 1 WHERE id = ?").execute(arguments: [id])
-        } else {
-            if previous != event.previousStatus {
-                try db.cachedStatement(sql: "UPDATE events SET previous_status = ? WHERE id = ?").execute(arguments: [previous, id])
-            }
+        } else if decision.previousStatus != event.previousStatus || !decision.inherited.isEmpty {
+            try db.cachedStatement(sql: "UPDATE events SET previous_status = ?, inherited = ? WHERE id = ?").execute(
+                arguments: [
+                    decision.previousStatus,
+                    decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), id,
+                ])
+        }
+        if var state = decision.newState {
+            if !decision.stale { state.eventID = id }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (provider, reference) DO UPDATE SET
                         status = excluded.status, occurred_at = excluded.occurred_at,
-                        event_id = excluded.event_id, updated_at = excluded.updated_at
+                        event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
                     """
             ).execute(
                 arguments: [
-                    event.provider, reference, status, event.occurredAt?.timeIntervalSince1970, id,
-                    event.receivedAt.timeIntervalSince1970,
+                    event.provider, state.reference, state.status, state.occurredAt?.timeIntervalSince1970,
+                    state.eventID ?? id, event.receivedAt.timeIntervalSince1970,
+                    state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
                 ])
         }
-        return .accepted(StoredEventSummary(id: id, previousStatus: previous, stale: stale))
+        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
     }
 
     static func orderState(_ row: Row) -> OrderState {
         OrderState(
             provider: row["provider"], reference: row["reference"], status: row["status"],
-            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)), eventID: row["event_id"])
+            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            eventID: row["event_id"], remembered: RememberedValue.values(fromJSON: row["remembered"]))
     }
 
     static func storedEvent(_ row: Row) -> StoredEvent {
@@ -463,7 +474,8 @@ public final class SQLiteStore: Store {
             status: row["status"], previousStatus: row["previous_status"],
             occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             parseError: row["parse_error"], stale: row["stale"], deliveries: row["deliveries"],
-            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            inherited: RememberedValue.values(fromJSON: row["inherited"]))
     }
 }
 
