@@ -151,4 +151,24 @@ struct ProcessorTests {
         #expect(messages.first { $0.rule == "refund-processed" }?.recipient == "+22243000000")
         try await store.close()
     }
+
+    /// Dry-run and the live store give the same recipients for the Elebne sequence.
+    @Test func dryRunAndTheLiveStoreAgreeOnRecipients() async throws {
+        let store = try SQLiteStore(path: path)
+        let session = DryRunSession(ruleSet: ruleSet, templates: templates, now: now)
+        var planned: [String] = []
+        for file in try Fixtures.sequence("elebne") {
+            _ = try await receive(store, "elebne", file)
+            let result = session.process(try Fixtures.envelope("elebne", file))
+            for message in result.messages where message.duplicateOf == nil {
+                let m = message.planned.message
+                planned.append("\(m.rule) \(m.to ?? "")")
+            }
+        }
+        try await processor(store).processPending()
+        let stored = try await store.messages(MessageQuery()).map { "\($0.rule) \($0.recipient)" }
+        #expect(planned.sorted() == stored.sorted())
+        #expect(planned.contains("delivered +22242345678"))
+        try await store.close()
+    }
 }

@@ -16,6 +16,12 @@ extension DryRunResult {
         ]
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("stale", .bool(stale)))
+        // Where each inherited value came from; never the value itself (it may be a phone number).
+        let sources = inherited.map { value -> (key: String, value: JSONValue) in
+            let event = value.source.event.map(JSONValue.string) ?? .null
+            return (value.field.rawValue, .object([("from", .string(value.source.from)), ("event", event)]))
+        }
+        members.append(("inherited", .object(sources)))
         return JSONValue.object(members).serialized()
     }
 
@@ -33,6 +39,10 @@ extension DryRunResult {
             if let occurredAt = event.occurredAt { parts.append(Timestamp.format(occurredAt)) }
             if event.sandbox { parts.append("sandbox") }
             lines.append("  event    " + parts.joined(separator: " · "))
+        }
+        for (index, value) in inherited.enumerated() {
+            let label = index == 0 ? "  inherit  " : "           "
+            lines.append(label + "\(value.field.rawValue): from \(value.source.description)")
         }
         if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
         if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
