@@ -254,13 +254,15 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: """
                 UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
                     provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
-                    lease_expires_at = NULL, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                    recipient = COALESCE(?, recipient), lease_expires_at = NULL,
+                    sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
                     attempts = attempts - ?
                 WHERE id = ?
                 """
             ).execute(arguments: [
                 update.state.rawValue, update.nextAttemptAt?.timeIntervalSince1970, update.lastError, update.providerMessageID,
-                update.channel, update.state.rawValue, now.timeIntervalSince1970, refundAttempt ? 1 : 0, messageID,
+                update.channel, update.recipient, update.state.rawValue, now.timeIntervalSince1970,
+                refundAttempt ? 1 : 0, messageID,
             ])
             }
         }

@@ -119,6 +119,7 @@ struct ProcessorTests {
     }
 
     /// Elebne's order.delivered names no customer: the message goes to the one order.new named.
+    /// The stock alert's recipient, `${MERCHANT_PHONE}`, is unset here: held, not failed.
     @Test func theElebneDeliveredMessageGoesToTheCustomerOfOrderNew() async throws {
         let store = try SQLiteStore(path: path)
         for file in try Fixtures.sequence("elebne") { _ = try await receive(store, "elebne", file) }
@@ -128,6 +129,10 @@ struct ProcessorTests {
         #expect(delivered.recipient == "+22242345678")
         #expect(delivered.state == .pending)
         #expect(delivered.text.contains("Aminata"))
+        let stock = try #require(messages.first { $0.rule == "stock-alert" })
+        #expect(stock.state == .held)
+        #expect(stock.recipient == "${MERCHANT_PHONE}")
+        #expect(stock.lastError == "recipient ${MERCHANT_PHONE} not set")
         try await store.close()
     }
 
@@ -162,7 +167,7 @@ struct ProcessorTests {
             let result = session.process(try Fixtures.envelope("elebne", file))
             for message in result.messages where message.duplicateOf == nil {
                 let m = message.planned.message
-                planned.append("\(m.rule) \(m.to ?? "")")
+                planned.append("\(m.rule) \(m.to ?? m.unsetTo ?? "nobody")")
             }
         }
         try await processor(store).processPending()

@@ -53,7 +53,8 @@ extension DryRunResult {
         }
         for message in messages {
             let m = message.planned.message
-            var head = "  message  \(m.rule) → \(m.channel) to \(m.to ?? "nobody") (\(m.locale), \(m.localeReason))"
+            let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to ?? "nobody"
+            var head = "  message  \(m.rule) → \(m.channel) to \(recipient) (\(m.locale), \(m.localeReason))"
             if let encoding = m.encoding {
                 head += " · \(encoding.alphabet.rawValue), \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
             }
@@ -108,6 +109,8 @@ extension DryRunMessage {
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("missing_variables", .array(m.missingVariables.map(JSONValue.string))))
         members.append(("problems", .array(m.problems.map(JSONValue.string))))
+        // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
+        members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
         return .object(members)
     }
 }
