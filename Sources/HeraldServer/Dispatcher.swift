@@ -93,7 +93,27 @@ public struct Dispatcher: Sendable {
     }
 
     /// Sends one claimed message; returns the update to record (and whether to refund the attempt).
+    ///
+    /// A message held because its rule's recipient variable was unset (its recipient is the rule's
+    /// `to` as written, `${MERCHANT_PHONE}`) is addressed now from the rules as loaded, and held
+    /// again while the variable is still unset.
     func deliver(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
+        guard message.recipient.contains("${") else { return await deliverAddressed(message, recovered: recovered) }
+        let send = ruleSet.rules.first { $0.id == message.rule }?.send
+        let country = ruleSet.provider(named: message.provider)?.country ?? ruleSet.defaults.country
+        guard let send, send.unsetTo == nil, let raw = send.to,
+            case .success(let number) = PhoneNumber.normalize(raw, defaultCountry: country)
+        else {
+            return (message, DeliveryUpdate(state: .held, lastError: "recipient \(message.recipient) not set"), false)
+        }
+        var addressed = message
+        addressed.recipient = number
+        var (sent, update, refund) = await deliverAddressed(addressed, recovered: recovered)
+        update.recipient = number
+        return (sent, update, refund)
+    }
+
+    func deliverAddressed(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         let rule = ruleSet.rules.first { $0.id == message.rule }
         let atLeastOnce = rule?.send?.atLeastOnce ?? false
         guard let channel = channels[message.channel] else {

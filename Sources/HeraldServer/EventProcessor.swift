@@ -68,8 +68,12 @@ public struct EventProcessor: Sendable {
             provider: stored.provider, headers: stored.headers, body: stored.body, remoteAddress: stored.remoteAddress,
             receivedAt: stored.receivedAt)
         guard var event = profile.normalize(request).event else { return [] }
-        // The previous status intake resolved from the order state (Armada, Storefront send none).
+        // What the store decided from the order state when the event arrived (`OrderDecision`):
+        // the previous status (Armada, Storefront send none) and the values earlier events of the
+        // order gave (Elebne names the customer only in order.new). Stored with the event, so a
+        // later event that already moved the order on changes nothing here.
         if let previous = stored.previousStatus { event.order.previousStatus = previous }
+        RememberedValue.apply(stored.inherited, to: &event)
         var enrichmentProblem: String?
         if let enrichment = profile.enrichment, let enricher,
             enrichment.fields.keys.contains(where: { event.value(of: $0) == nil })
@@ -93,16 +97,21 @@ public struct EventProcessor: Sendable {
                 status: event.order.status ?? event.event ?? "", rule: m.rule, channel: m.channel, recipient: "")
             var state = OutboxMessage.State.pending
             var lastError: String?
-            if !m.problems.isEmpty || m.to == nil {
+            if !m.problems.isEmpty || (m.to == nil && m.unsetTo == nil) {
                 state = .failed
                 lastError = (m.problems + (enrichmentProblem.map { [$0] } ?? [])).joined(separator: "; ")
+            } else if let unsetTo = m.unsetTo {
+                // The recipient's variable is unset: held like unset credentials; the dispatcher
+                // resolves it again when `herald retry` releases the message.
+                state = .held
+                lastError = "recipient \(unsetTo) not set"
             } else if let channel = ruleSet.channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
                 state = .held
                 lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
             }
             return OutboxMessage(
                 idempotencyKey: key, eventID: stored.id, provider: stored.provider, orderReference: event.order.reference,
-                rule: m.rule, channel: m.channel, recipient: m.to ?? "", locale: m.locale, text: m.text,
+                rule: m.rule, channel: m.channel, recipient: m.to ?? m.unsetTo ?? "", locale: m.locale, text: m.text,
                 encoding: m.encoding?.alphabet.rawValue, segments: m.encoding?.segments, state: state,
                 nextAttemptAt: state == .pending ? (planned.deferredUntil ?? now) : nil, lastError: lastError,
                 createdAt: now, whatsapp: m.whatsapp)

@@ -146,6 +146,8 @@ public enum LogSafe {
     /// `+212661234567` → `+2126•••••567`: enough to tell numbers apart, not enough to call.
     public static func phone(_ phone: String?) -> String {
         guard let phone, !phone.isEmpty else { return "-" }
+        // A held message's recipient may be the rule's unset variable (`${MERCHANT_PHONE}`): no number.
+        if phone.hasPrefix("${") { return phone }
         let chars = Array(phone)
         guard chars.count > 6 else { return String(repeating: "•", count: chars.count) }
         return String(chars.prefix(4)) + String(repeating: "•", count: chars.count - 7) + String(chars.suffix(3))

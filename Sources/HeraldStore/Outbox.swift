@@ -99,12 +99,18 @@ public struct DeliveryUpdate: Sendable {
     public var providerMessageID: String?
     /// A new channel (WhatsApp → SMS fallback), when it changes.
     public var channel: String?
+    /// The recipient, when it was resolved at sending (a rule's `to` whose variable was unset).
+    public var recipient: String?
 
-    public init(state: OutboxMessage.State, nextAttemptAt: Date? = nil, lastError: String? = nil, providerMessageID: String? = nil, channel: String? = nil) {
+    public init(
+        state: OutboxMessage.State, nextAttemptAt: Date? = nil, lastError: String? = nil,
+        providerMessageID: String? = nil, channel: String? = nil, recipient: String? = nil
+    ) {
         self.state = state
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
         self.providerMessageID = providerMessageID
         self.channel = channel
+        self.recipient = recipient
     }
 }

@@ -203,6 +203,13 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v4-events-field-problems") { db in
             try db.execute(sql: "ALTER TABLE events ADD COLUMN field_problems TEXT")
         }
+        // What an order remembers of its customer and itself (JSON of `RememberedValue`s), and
+        // what each event inherited from it when stored, so the processor plans from the order
+        // as it was at that event, not as later events left it.
+        migrator.registerMigration("v5-order-memory") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN remembered TEXT")
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN inherited TEXT")
+        }
         return migrator
     }()
 
@@ -250,13 +257,15 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: """
                 UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
                     provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
-                    lease_expires_at = NULL, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                    recipient = COALESCE(?, recipient), lease_expires_at = NULL,
+                    sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
                     attempts = attempts - ?
                 WHERE id = ?
                 """
             ).execute(arguments: [
                 update.state.rawValue, update.nextAttemptAt?.timeIntervalSince1970, update.lastError, update.providerMessageID,
-                update.channel, update.state.rawValue, now.timeIntervalSince1970, refundAttempt ? 1 : 0, messageID,
+                update.channel, update.recipient, update.state.rawValue, now.timeIntervalSince1970,
+                refundAttempt ? 1 : 0, messageID,
             ])
             }
         }
@@ -404,47 +413,51 @@ public final class SQLiteStore: Store {
             ])!
         let id: Int64 = row["id"]
         guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
-        guard let reference = event.orderReference, let status = event.status, event.parseError == nil else {
+        guard let canonical = event.event, let profile = event.profile, canonical.order.reference != nil,
+            canonical.order.status != nil, event.parseError == nil
+        else {
             return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
         }
         let known = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT status, occurred_at FROM orders WHERE provider = ? AND reference = ?"),
-            arguments: [event.provider, reference])
-        var previous = event.previousStatus
-        var stale = false
-        if let known {
-            let knownStatus: String = known["status"]
-            let knownAt = (known["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-            stale = event.isStale(knownStatus, knownAt)
-            if previous == nil, !stale { previous = knownStatus }
-        }
-        if stale {
+            db.cachedStatement(sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?"),
+            arguments: [event.provider, canonical.order.reference]
+        ).map(Self.orderState)
+        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
+        let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
+        if decision.stale {
             try db.cachedStatement(sql: "UPDATE events SET stale = 1 WHERE id = ?").execute(arguments: [id])
-        } else {
-            if previous != event.previousStatus {
-                try db.cachedStatement(sql: "UPDATE events SET previous_status = ? WHERE id = ?").execute(arguments: [previous, id])
-            }
+        } else if decision.previousStatus != event.previousStatus || !decision.inherited.isEmpty {
+            try db.cachedStatement(sql: "UPDATE events SET previous_status = ?, inherited = ? WHERE id = ?").execute(
+                arguments: [
+                    decision.previousStatus,
+                    decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), id,
+                ])
+        }
+        if var state = decision.newState {
+            if !decision.stale { state.eventID = id }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (provider, reference) DO UPDATE SET
                         status = excluded.status, occurred_at = excluded.occurred_at,
-                        event_id = excluded.event_id, updated_at = excluded.updated_at
+                        event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
                     """
             ).execute(
                 arguments: [
-                    event.provider, reference, status, event.occurredAt?.timeIntervalSince1970, id,
-                    event.receivedAt.timeIntervalSince1970,
+                    event.provider, state.reference, state.status, state.occurredAt?.timeIntervalSince1970,
+                    state.eventID ?? id, event.receivedAt.timeIntervalSince1970,
+                    state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
                 ])
         }
-        return .accepted(StoredEventSummary(id: id, previousStatus: previous, stale: stale))
+        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
     }
 
     static func orderState(_ row: Row) -> OrderState {
         OrderState(
             provider: row["provider"], reference: row["reference"], status: row["status"],
-            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)), eventID: row["event_id"])
+            occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            eventID: row["event_id"], remembered: RememberedValue.values(fromJSON: row["remembered"]))
     }
 
     static func storedEvent(_ row: Row) -> StoredEvent {
@@ -468,7 +481,8 @@ public final class SQLiteStore: Store {
             occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             parseError: row["parse_error"], fieldProblems: row["field_problems"], stale: row["stale"],
             deliveries: row["deliveries"],
-            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            inherited: RememberedValue.values(fromJSON: row["inherited"]))
     }
 }
 

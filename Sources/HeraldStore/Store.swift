@@ -21,15 +21,17 @@ public struct IncomingEvent: Sendable {
     public var parseError: String?
     /// Values that could not be read in a usable event (`order.amount '12abc' is not a readable number: …`).
     public var fieldProblems: String?
-    /// Decides whether this event is older than the order's known state (the provider's rule).
-    public var isStale: @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool
+    /// The normalized event and its provider, from which the store decides the order's state
+    /// (`OrderDecision`); without them the event is stored and the order state left alone.
+    public var event: CanonicalEvent?
+    public var profile: ProviderProfile?
 
     public init(
         provider: String, dedupeKey: String, deliveryID: String? = nil, receivedAt: Date, remoteAddress: String? = nil,
         headers: [HeaderField], body: [UInt8], eventName: String? = nil, orderReference: String? = nil,
         status: String? = nil, previousStatus: String? = nil, occurredAt: Date? = nil, parseError: String? = nil,
         fieldProblems: String? = nil,
-        isStale: @escaping @Sendable (_ known: String, _ knownOccurredAt: Date?) -> Bool = { _, _ in false }
+        event: CanonicalEvent? = nil, profile: ProviderProfile? = nil
     ) {
         self.provider = provider
         self.dedupeKey = dedupeKey
@@ -45,7 +47,8 @@ public struct IncomingEvent: Sendable {
         self.occurredAt = occurredAt
         self.parseError = parseError
         self.fieldProblems = fieldProblems
-        self.isStale = isStale
+        self.event = event
+        self.profile = profile
     }
 }
 
@@ -58,17 +61,12 @@ extension IncomingEvent {
                 ? HeaderField(name: field.name, value: "[redacted]") : field
         }
         let event = normalized.event
-        let status = event?.order.status
-        let occurredAt = event?.occurredAt
         self.init(
             provider: profile.name, dedupeKey: normalized.dedupeKey, deliveryID: normalized.deliveryID,
             receivedAt: request.receivedAt, remoteAddress: request.remoteAddress, headers: headers, body: request.body,
-            eventName: event?.event, orderReference: event?.order.reference, status: status,
-            previousStatus: event?.order.previousStatus, occurredAt: occurredAt, parseError: normalized.parseError,
-            fieldProblems: normalized.fieldProblems,
-            isStale: { known, knownAt in
-                profile.isStale(status: status, occurredAt: occurredAt, known: known, knownOccurredAt: knownAt)
-            })
+            eventName: event?.event, orderReference: event?.order.reference, status: event?.order.status,
+            previousStatus: event?.order.previousStatus, occurredAt: event?.occurredAt,
+            parseError: normalized.parseError, fieldProblems: normalized.fieldProblems, event: event, profile: profile)
     }
 }
 
@@ -111,15 +109,9 @@ public struct StoredEvent: Sendable {
     /// How many times the provider delivered it (1 + redeliveries).
     public var deliveries: Int
     public var processedAt: Date?
-}
-
-/// The last known state of one order.
-public struct OrderState: Sendable, Equatable {
-    public var provider: String
-    public var reference: String
-    public var status: String
-    public var occurredAt: Date?
-    public var eventID: Int64
+    /// The values the event lacked and took from its order's state when it was stored (the
+    /// processor applies them again: the order may have moved on by the time it runs).
+    public var inherited: [RememberedValue] = []
 }
 
 public struct EventQuery: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldStore
 import HeraldTestSupport
 import Testing
 
@@ -166,5 +167,55 @@ struct DryRunCommandTests {
         let lines = stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
         #expect(lines.map { $0["verification"] } == [.string("ok"), .string("ok")])
         #expect(lines.compactMap { $0["event"]?["order"]?["status"]?.scalarText } == ["out_for_delivery", "delivered"])
+    }
+
+    /// Elebne names the customer only in order.new: order.delivered's SMS goes to that customer,
+    /// and dry-run says where the phone came from (never the number itself in that line). The
+    /// stock alert's `${MERCHANT_PHONE}` is unset: held, not "to nobody".
+    @Test func elebneDeliveredGoesToTheCustomerOfOrderNew() async throws {
+        var environment = self.environment
+        environment["MERCHANT_PHONE"] = nil
+        let folder = root.appendingPathComponent("samples/elebne/sequence").path
+        let (status, stdout, stderr) = try await dryRun([folder], environment: environment)
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout.contains("  message  delivered → sms to +22242345678"))
+        #expect(stdout.contains("  inherit  customer.name: from \(folder)/01-order-new.json, order.new"))
+        #expect(stdout.contains("           customer.phone: from \(folder)/01-order-new.json, order.new"))
+        #expect(stdout.contains("  message  stock-alert → sms to ${MERCHANT_PHONE} (not set)"))
+        #expect(!stdout.contains("nobody"))
+        #expect(!stdout.contains("phone: from +"))
+
+        let (_, json, _) = try await dryRun(["--format", "json", folder], environment: environment)
+        let lines = json.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        let delivered = try #require(lines.first { $0["event"]?["event"] == .string("order.delivered") })
+        #expect(delivered["inherited"]?["customer.phone"]?["from"] == .string("\(folder)/01-order-new.json"))
+        #expect(delivered["inherited"]?["customer.phone"]?["event"] == .string("order.new"))
+        #expect(delivered["messages"]?.arrayValue?.first?["to"] == .string("+22242345678"))
+        let stock = try #require(lines.first { $0["event"]?["event"] == .string("product.stock_out") })
+        let alert = try #require(stock["messages"]?.arrayValue?.first)
+        #expect(alert["to"] == .null)
+        #expect(alert["held"] == .string("recipient ${MERCHANT_PHONE} not set"))
+        #expect(alert["problems"] == .array([]))
+    }
+
+    /// `--db` starts from the live store's order state with what it remembers: order.delivered
+    /// alone goes to the customer order.new named, in the store.
+    @Test func dryRunWithTheLiveStoreKnowsTheOrdersCustomer() async throws {
+        let db = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: db)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        let profile = ruleSet.provider(named: "elebne")!
+        let input = try Fixtures.envelope("elebne", "01-order-new.json")
+        let request = WebhookRequest(
+            provider: "elebne", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        try await store.close()
+
+        let file = root.appendingPathComponent("samples/elebne/sequence/03-order-delivered.json").path
+        let (status, stdout, stderr) = try await dryRun(["--db", db, file])
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout.contains("  message  delivered → sms to +22242345678"))
+        #expect(stdout.contains("customer.phone: from stored event 1, order.new"))
     }
 }

@@ -40,6 +40,30 @@ struct MessagesCommandTests {
         #expect(revealed.contains("│ Bonjour Salma, votre commande ORD-000130 a bien été livrée."))
     }
 
+    /// Elebne's stock alert with `${MERCHANT_PHONE}` unset: listed held, addressed to the variable.
+    @Test func aMessageForAnUnsetRecipientIsListedHeldWithItsVariable() async throws {
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        let input = try Fixtures.envelope("elebne", "05-stock-out.json")
+        let profile = ruleSet.provider(named: "elebne")!
+        let request = WebhookRequest(
+            provider: "elebne", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
+        let processor = EventProcessor(
+            ruleSet: ruleSet, templates: templates, store: store,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await processor.processPending()
+        try await store.close()
+        let (status, stdout, _) = try await HeraldProcess.run(["messages", "--db", path])
+        #expect(status == 0)
+        let line = try #require(stdout.split(separator: "\n").first { $0.contains("stock-alert") })
+        #expect(line.contains("${MERCHANT_PHONE}") && line.contains("held"))
+        #expect(line.hasSuffix("recipient ${MERCHANT_PHONE} not set"))
+    }
+
     @Test func retryReleasesHeldMessagesOnce() async throws {
         let db = try await storeWithHeldMessage()
         let (_, listing, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "held"])

@@ -163,7 +163,10 @@ struct MatchingTests {
         #expect(set.matchingRules(stock).map(\.id) == ["stock"])
         stock.sandbox = true
         #expect(set.matchingRules(stock).map(\.id) == ["ignore-sandbox"])
-        #expect(set.rules[1].send == Send(channel: "sms", template: "stock_alert", to: "", locale: "fr"))
+        // The unset recipient is kept as written: its messages are held until it is set.
+        #expect(
+            set.rules[1].send
+                == Send(channel: "sms", template: "stock_alert", to: "", locale: "fr", unsetTo: "${MERCHANT_PHONE}"))
         #expect(set.missingVariables.map(\.name) == ["MERCHANT_PHONE"])
     }
 

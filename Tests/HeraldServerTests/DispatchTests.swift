@@ -94,12 +94,13 @@ struct DispatchTests {
         templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
     }
 
-    func ruleSet(port: Int) throws -> RuleSet {
+    func ruleSet(port: Int, also extra: [String: String] = [:]) throws -> RuleSet {
         var environment = Fixtures.environment.values
         environment.merge([
             "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz", "TWILIO_FROM": "+212500000000",
             "WA_PHONE_NUMBER_ID": "1055", "WA_TOKEN": "wa-token-abc",
         ]) { $1 }
+        environment.merge(extra) { $1 }
         let text = try Fixtures.shippedRulesText(fakeProviderPort: port)
         return try RuleSet.parse(yaml: text, file: "rules.yaml", environment: Environment(environment))
     }
@@ -254,6 +255,41 @@ struct DispatchTests {
             try await p.dispatcher.dispatchDue()
             #expect(try await p.store.messages(MessageQuery(state: .sent)).count == 2)
             #expect(fake.requests.count == 4)
+            try await p.store.close()
+        }
+    }
+
+    /// `send: { to: "${MERCHANT_PHONE}" }` with the variable unset: held, not failed; released
+    /// while still unset it is held again; once `herald serve` runs with it set, `herald retry`
+    /// sends it to that number, once.
+    @Test func aMessageHeldForItsUnsetRecipientGoesOutOnceTheVariableIsSet() async throws {
+        let fixedNow = now
+        try await withFake { fake, port in
+            let p = try pipeline(port: port, clock: { fixedNow })
+            try await receive(p.store, "elebne", "05-stock-out.json", ruleSet: p.processor.ruleSet)
+            try await p.processor.processPending()
+            let held = try await p.store.messages(MessageQuery(state: .held))
+            #expect(held.map(\.rule) == ["stock-alert"])
+            #expect(held.first?.recipient == "${MERCHANT_PHONE}")
+            #expect(held.first?.lastError == "recipient ${MERCHANT_PHONE} not set")
+
+            #expect(try await p.store.release(ids: held.map(\.id), at: fixedNow).count == 1)
+            try await p.dispatcher.dispatchDue()
+            #expect(try await p.store.messages(MessageQuery(state: .held)).map(\.id) == held.map(\.id))
+            #expect(fake.requests.isEmpty)
+
+            let rules = try ruleSet(port: port, also: ["MERCHANT_PHONE": "+22236000000"])
+            let logger = logs.logger()
+            let restarted = Dispatcher(
+                store: p.store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
+                transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: { fixedNow }, random: { 0.5 })
+            #expect(try await p.store.release(ids: held.map(\.id), at: fixedNow).count == 1)
+            try await restarted.dispatchDue()
+            let sent = try await p.store.messages(MessageQuery(state: .sent))
+            #expect(sent.map(\.recipient) == ["+22236000000"])
+            #expect(sent.first?.idempotencyKey == held.first?.idempotencyKey)
+            #expect(fake.requests.count == 1)
+            #expect(fake.requests.first?.body.contains("To=%2B22236000000") == true)
             try await p.store.close()
         }
     }

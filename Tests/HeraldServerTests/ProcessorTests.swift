@@ -146,4 +146,63 @@ struct ProcessorTests {
         #expect(!logs.text.contains("661234567"))
         try await store.close()
     }
+
+    /// Elebne's order.delivered names no customer: the message goes to the one order.new named.
+    /// The stock alert's recipient, `${MERCHANT_PHONE}`, is unset here: held, not failed.
+    @Test func theElebneDeliveredMessageGoesToTheCustomerOfOrderNew() async throws {
+        let store = try SQLiteStore(path: path)
+        for file in try Fixtures.sequence("elebne") { _ = try await receive(store, "elebne", file) }
+        try await processor(store).processPending()
+        let messages = try await store.messages(MessageQuery())
+        let delivered = try #require(messages.first { $0.rule == "delivered" })
+        #expect(delivered.recipient == "+22242345678")
+        #expect(delivered.state == .pending)
+        #expect(delivered.text.contains("Aminata"))
+        let stock = try #require(messages.first { $0.rule == "stock-alert" })
+        #expect(stock.state == .held)
+        #expect(stock.recipient == "${MERCHANT_PHONE}")
+        #expect(stock.lastError == "recipient ${MERCHANT_PHONE} not set")
+        try await store.close()
+    }
+
+    /// The processor plans from the order as it was when the event arrived: a later event that
+    /// gives another phone, stored before the processor runs, does not readdress an earlier message.
+    @Test func theProcessorSeesTheOrderAsOfItsEvent() async throws {
+        let store = try SQLiteStore(path: path)
+        _ = try await receive(store, "elebne", "01-order-new.json")
+        _ = try await receive(store, "elebne", "03-order-delivered.json")
+        let profile = ruleSet.provider(named: "elebne")!
+        let json =
+            #"{"event":"order.refunded","timestamp":"2026-04-04T16:30:00.000Z","sandbox":false,"data":{"#
+            + #""referenceNumber":"EL-3K9P2QW7ZT4M8N1","status":"REFUNDED","customerPhone":"+22243000000"}}"#
+        let body = Array(json.utf8)
+        let request = Fixtures.request(provider: "elebne", body: body, receivedAt: now)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        try await processor(store).processPending()
+        let messages = try await store.messages(MessageQuery())
+        #expect(messages.first { $0.rule == "delivered" }?.recipient == "+22242345678")
+        #expect(messages.first { $0.rule == "refund-processed" }?.recipient == "+22243000000")
+        try await store.close()
+    }
+
+    /// Dry-run and the live store give the same recipients for the Elebne sequence.
+    @Test func dryRunAndTheLiveStoreAgreeOnRecipients() async throws {
+        let store = try SQLiteStore(path: path)
+        let session = DryRunSession(ruleSet: ruleSet, templates: templates, now: now)
+        var planned: [String] = []
+        for file in try Fixtures.sequence("elebne") {
+            _ = try await receive(store, "elebne", file)
+            let result = session.process(try Fixtures.envelope("elebne", file))
+            for message in result.messages where message.duplicateOf == nil {
+                let m = message.planned.message
+                planned.append("\(m.rule) \(m.to ?? m.unsetTo ?? "nobody")")
+            }
+        }
+        try await processor(store).processPending()
+        let stored = try await store.messages(MessageQuery()).map { "\($0.rule) \($0.recipient)" }
+        #expect(planned.sorted() == stored.sorted())
+        #expect(planned.contains("delivered +22242345678"))
+        try await store.close()
+    }
 }

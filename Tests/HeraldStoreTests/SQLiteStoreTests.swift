@@ -171,4 +171,44 @@ struct SQLiteStoreTests {
         #expect(synchronous == "2")  // FULL
         try await store.close()
     }
+
+    /// Elebne names the customer only in order.new: order.delivered, stored later without a phone,
+    /// carries the phone the processor will address, with where it came from.
+    @Test func aLaterEventInheritsTheCustomerOfItsOrder() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let profile = ruleSet.provider(named: "elebne")!
+        for file in ["01-order-new.json", "03-order-delivered.json"] {
+            let input = try Fixtures.envelope("elebne", file)
+            _ = try await store.record(incoming("elebne", body: input.body, headers: input.headers))
+        }
+        let delivered = try #require(try await store.events(EventQuery()).first)
+        #expect(delivered.eventName == "order.delivered")
+        let phone = try #require(delivered.inherited.first { $0.field == .customerPhone })
+        #expect(phone.source == ValueSource(from: "stored event 1", event: "order.new"))
+
+        // What the processor does with the stored event: normalize its body again, then apply.
+        let request = Fixtures.request(provider: "elebne", body: delivered.body, headers: delivered.headers)
+        var event = try #require(profile.normalize(request).event)
+        #expect(event.customer.phone == nil)
+        RememberedValue.apply(delivered.inherited, to: &event)
+        #expect(event.customer.phone == "+22242345678")
+        #expect(event.customer.name == "Aminata Diallo")
+
+        let state = try #require(try await store.orderState(provider: "elebne", reference: "EL-3K9P2QW7ZT4M8N1"))
+        #expect(state.status == "DELIVERED")
+        #expect(state.eventID == 2)
+        #expect(state.remembered(.customerPhone)?.source.from == "stored event 1")
+        try await store.close()
+    }
+
+    /// Opening a store written before the order remembered anything adds the columns and keeps the rows.
+    @Test func theOrderMemoryMigrationKeepsExistingOrders() async throws {
+        let path = Fixtures.temporaryDatabasePath()
+        var store = try SQLiteStore(path: path)
+        _ = try await store.record(incoming("armada", body: Fixtures.sample("armada", "dispatched.json")))
+        try await store.close()
+        store = try SQLiteStore(path: path)
+        #expect(try await store.orderStates().count == 1)
+        try await store.close()
+    }
 }

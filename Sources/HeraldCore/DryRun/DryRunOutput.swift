@@ -16,6 +16,12 @@ extension DryRunResult {
         ]
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("stale", .bool(stale)))
+        // Where each inherited value came from; never the value itself (it may be a phone number).
+        let sources = inherited.map { value -> (key: String, value: JSONValue) in
+            let event = value.source.event.map(JSONValue.string) ?? .null
+            return (value.field.rawValue, .object([("from", .string(value.source.from)), ("event", event)]))
+        }
+        members.append(("inherited", .object(sources)))
         return JSONValue.object(members).serialized()
     }
 
@@ -37,6 +43,10 @@ extension DryRunResult {
                 lines.append("  invalid  \(reason) (messages printing it fail)")
             }
         }
+        for (index, value) in inherited.enumerated() {
+            let label = index == 0 ? "  inherit  " : "           "
+            lines.append(label + "\(value.field.rawValue): from \(value.source.description)")
+        }
         if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
         if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
         for error in errors { lines.append("  error    \(error)") }
@@ -46,7 +56,8 @@ extension DryRunResult {
         }
         for message in messages {
             let m = message.planned.message
-            var head = "  message  \(m.rule) → \(m.channel) to \(m.to ?? "nobody") (\(m.locale), \(m.localeReason))"
+            let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to ?? "nobody"
+            var head = "  message  \(m.rule) → \(m.channel) to \(recipient) (\(m.locale), \(m.localeReason))"
             if let encoding = m.encoding {
                 head += " · \(encoding.alphabet.rawValue), \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
             }
@@ -98,6 +109,8 @@ extension DryRunMessage {
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("missing_variables", .array(m.missingVariables.map(JSONValue.string))))
         members.append(("problems", .array(m.problems.map(JSONValue.string))))
+        // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
+        members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
         return .object(members)
     }
 }

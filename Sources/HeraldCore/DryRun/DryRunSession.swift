@@ -14,6 +14,8 @@ public struct DryRunResult: Sendable {
     public var duplicateOf: String?
     /// Older than the order state: the worker would store it and send nothing.
     public var stale: Bool
+    /// The values the event took from earlier events of its order, each with the input it came from.
+    public var inherited: [RememberedValue] = []
     public var rules: [RuleResult]
     public var messages: [DryRunMessage]
     public var errors: [String]
@@ -45,12 +47,7 @@ public final class DryRunSession {
     public let now: Date?
     public let localeOverride: String?
 
-    struct KnownOrder {
-        var status: String
-        var occurredAt: Date?
-    }
-
-    private var orders: [String: KnownOrder] = [:]
+    private var orders: [String: OrderState] = [:]
     private var seenEvents: [String: String] = [:]
     private var seenKeys: [String: String] = [:]
     public private(set) var summary = DryRunSummary()
@@ -62,9 +59,9 @@ public final class DryRunSession {
         self.localeOverride = localeOverride
     }
 
-    /// Starts from a live store's order state (`--db`).
-    public func knowOrder(provider: String, reference: String, status: String, occurredAt: Date?) {
-        orders[provider + "\u{1F}" + reference] = KnownOrder(status: status, occurredAt: occurredAt)
+    /// Starts from a live store's order state (`--db`): its status and the values it remembers.
+    public func knowOrder(_ state: OrderState) {
+        orders[state.provider + "\u{1F}" + state.reference] = state
     }
 
     /// Starts from a live store's outbox (`--db`): these keys were already sent or queued.
@@ -122,20 +119,19 @@ public final class DryRunSession {
         }
         seenEvents[eventKey] = input.name
 
-        // Order state: previous status and staleness, as the store does it.
-        if let reference = event.order.reference, let status = event.order.status, normalized.parseError == nil {
+        // Order state: staleness, previous status and inherited values, as the store decides them.
+        if let reference = event.order.reference, normalized.parseError == nil {
             let key = input.provider + "\u{1F}" + reference
-            if let known = orders[key] {
-                let stale = profile.isStale(
-                    status: status, occurredAt: event.occurredAt, known: known.status, knownOccurredAt: known.occurredAt)
-                if stale {
-                    result.stale = true
-                    result.event = event
-                    return result
-                }
-                if event.order.previousStatus == nil { event.order.previousStatus = known.status }
+            let decision = OrderDecision.decide(
+                event, profile: profile, known: orders[key], source: ValueSource(from: input.name, event: event.event))
+            if let state = decision.newState { orders[key] = state }
+            event = decision.event
+            result.inherited = decision.inherited
+            if decision.stale {
+                result.stale = true
+                result.event = event
+                return result
             }
-            orders[key] = KnownOrder(status: status, occurredAt: event.occurredAt)
         }
         result.event = event
         guard normalized.parseError == nil else { return result }

@@ -19,7 +19,7 @@ public struct RenderedMessage: Sendable, Equatable {
     public var rule: String
     public var channel: String
     public var channelType: String
-    /// E.164; nil when the recipient could not be addressed (see `problems`).
+    /// E.164; nil when the recipient could not be addressed (see `problems`) or is unset (`unsetTo`).
     public var to: String?
     /// The locale of the template used.
     public var locale: String
@@ -34,6 +34,9 @@ public struct RenderedMessage: Sendable, Equatable {
     /// What keeps this message from being sent (no recipient, no template, an unreadable value it prints).
     public var problems: [String]
     public var idempotencyKey: String?
+    /// The rule's `to` as written (`${MERCHANT_PHONE}`) when a variable in it is unset: the message
+    /// is held until it is set, not failed.
+    public var unsetTo: String? = nil
 }
 
 /// Turns a matched rule and an event into the exact message, in the recipient's language.
@@ -57,7 +60,9 @@ public struct MessageRenderer: Sendable {
         // Recipient: the rule's fixed `to`, or the customer.
         let defaultCountry = profile?.country ?? ruleSet.defaults.country
         var to: String?
-        if let raw = send.to ?? event.customer.phone {
+        if send.unsetTo != nil {
+            // Held, not failed: the recipient is resolved again when the message is released.
+        } else if let raw = send.to ?? event.customer.phone {
             let reach: PhoneNumber.Channel = channel?.type == "whatsapp-cloud" ? .whatsapp : .sms
             switch PhoneNumber.normalize(raw, defaultCountry: defaultCountry, channel: reach) {
             case .success(let number): to = number
@@ -75,7 +80,7 @@ public struct MessageRenderer: Sendable {
             return RenderedMessage(
                 rule: rule.id, channel: send.channel, channelType: channel?.type ?? "unknown", to: to, locale: requested,
                 localeReason: reason, text: "", encoding: nil, whatsapp: nil, missingVariables: [], problems: problems,
-                idempotencyKey: nil)
+                idempotencyKey: nil, unsetTo: send.unsetTo)
         }
         let localeReason = template.locale == requested ? reason : "\(reason); \(requested) not available, used \(template.locale)"
         let region = LocaleResolution.region(of: requested) ?? recipientCountry ?? profile?.country ?? ruleSet.defaults.country
@@ -117,7 +122,8 @@ public struct MessageRenderer: Sendable {
         // A value printed outside a section that the event lacks would leave a hole in the
         // sentence ("votre commande  a bien été livrée"): the message fails instead.
         problems += missing.map { "missing \($0)" }
-        let key = to.map {
+        // A held recipient is keyed by the rule's `to` as written, so releasing it keeps the key.
+        let key = (to ?? send.unsetTo).map {
             IdempotencyKey.make(
                 provider: event.provider, reference: event.order.reference ?? event.event ?? "",
                 status: event.order.status ?? event.event ?? "", rule: rule.id, channel: send.channel, recipient: $0)
@@ -125,7 +131,7 @@ public struct MessageRenderer: Sendable {
         return RenderedMessage(
             rule: rule.id, channel: send.channel, channelType: type, to: to, locale: template.locale,
             localeReason: localeReason, text: text, encoding: encoding, whatsapp: whatsapp, missingVariables: missing,
-            problems: problems, idempotencyKey: key)
+            problems: problems, idempotencyKey: key, unsetTo: send.unsetTo)
     }
 }
 

@@ -77,6 +77,9 @@ public struct Send: Sendable, Equatable {
     public var template: String
     /// A fixed recipient (`${MERCHANT_PHONE}`), expanded; nil sends to the customer.
     public var to: String?
+    /// `to` as written (`${MERCHANT_PHONE}`) when a variable in it is unset: its messages are held
+    /// until the variable is set, as those of a channel whose credentials are unset.
+    public var unsetTo: String?
     public var locale: String?
     /// The channel to use when the first one cannot deliver (WhatsApp 131047).
     public var fallback: String?
@@ -85,11 +88,12 @@ public struct Send: Sendable, Equatable {
 
     public init(
         channel: String, template: String, to: String? = nil, locale: String? = nil, fallback: String? = nil,
-        atLeastOnce: Bool = false
+        atLeastOnce: Bool = false, unsetTo: String? = nil
     ) {
         self.channel = channel
         self.template = template
         self.to = to
+        self.unsetTo = unsetTo
         self.locale = locale
         self.fallback = fallback
         self.atLeastOnce = atLeastOnce

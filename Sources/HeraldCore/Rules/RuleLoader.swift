@@ -187,6 +187,7 @@ struct RuleLoader {
         guard let members = reader.mapping(node, what: "send", allowed: Self.sendKeys) else { return nil }
         var values: [String: String] = [:]
         var atLeastOnce = false
+        var unsetTo: String?
         for member in members {
             locations["send.\(member.key)"] = Self.location(member.value)
             if member.key == "at_least_once" {
@@ -194,8 +195,13 @@ struct RuleLoader {
                 continue
             }
             guard let text = reader.string(member.value, what: "send.\(member.key)") else { continue }
-            values[member.key] = member.key == "to"
-                ? loader.expand(text, at: member.value, usedBy: "rule '\(rule)' send.to").value : text
+            if member.key == "to" {
+                let expanded = loader.expand(text, at: member.value, usedBy: "rule '\(rule)' send.to")
+                values["to"] = expanded.value
+                if !expanded.missing.isEmpty { unsetTo = text }
+            } else {
+                values[member.key] = text
+            }
         }
         guard let channel = values["channel"] else {
             reader.error("send needs a 'channel'", at: node)
@@ -207,6 +213,6 @@ struct RuleLoader {
         }
         return Send(
             channel: channel, template: template, to: values["to"], locale: values["locale"], fallback: values["fallback"],
-            atLeastOnce: atLeastOnce)
+            atLeastOnce: atLeastOnce, unsetTo: unsetTo)
     }
 }

@@ -62,11 +62,7 @@ extension Herald {
             if let db {
                 do {
                     let store = try SQLiteStore.openExisting(path: db)
-                    for state in try await store.orderStates() {
-                        session.knowOrder(
-                            provider: state.provider, reference: state.reference, status: state.status,
-                            occurredAt: state.occurredAt)
-                    }
+                    for state in try await store.orderStates() { session.knowOrder(state) }
                     // The live outbox: a message it already holds would not be sent again.
                     for message in try await store.messages(MessageQuery(limit: Int.max)) {
                         session.knowMessage(idempotencyKey: message.idempotencyKey, source: "outbox message \(message.id)")
