@@ -72,7 +72,9 @@ struct RenderTests {
                 #expect(message.locale == locale)
                 #expect(message.missingVariables == [], "\(template)/\(locale)")
                 let encoding = try #require(message.encoding)
-                lines.append("[\(template)/\(locale)] \(encoding.alphabet.rawValue) \(encoding.segments) | \(visible(message.text))")
+                let because = encoding.ucs2BecauseText.map { " (because of \($0))" } ?? ""
+                let head = "[\(template)/\(locale)] \(encoding.alphabet.rawValue)\(because) \(encoding.segments)"
+                lines.append("\(head) | \(visible(message.text))")
             }
         }
         let golden = Fixtures.root.appendingPathComponent("Tests/HeraldCoreTests/Golden/templates.txt")
@@ -97,7 +99,13 @@ struct RenderTests {
         #expect(
             Array(message.text.unicodeScalars)
                 == Array("رقم التتبع \u{2068}F-CSA6SFJ6EMY\u{2069} وهاتفك \u{2068}+212661234567\u{2069} يا كريم، ORD-000129".unicodeScalars))
-        #expect(message.encoding == SMSEncoding(alphabet: .ucs2, units: 69, segments: 1))
+        let encoding = try #require(message.encoding)
+        #expect((encoding.alphabet, encoding.units, encoding.segments) == (.ucs2, 69, 1))
+        // The isolates Herald inserts are named too, as code points in the text output.
+        #expect(encoding.ucs2Because == ["ر", "ق", "م", "ا", "ل", "ت", "ب", "ع", "\u{2068}", "\u{2069}"])
+        #expect(encoding.ucs2BecauseMore > 0)
+        #expect(
+            encoding.ucs2BecauseText == "ر, ق, م, ا, ل, ت, ب, ع, U+2068, U+2069 and \(encoding.ucs2BecauseMore) more")
     }
 
     @Test func frenchAndEnglishAreNotIsolated() throws {
@@ -355,6 +363,52 @@ struct SMSEncodingTests {
                 #expect(encoding.alphabet == .ucs2, "\(scalar.escaped(asASCII: true))")
             }
         }
+    }
+
+    @Test func ucs2NamesTheFrenchCharactersThatForceIt() {
+        let encoding = SMSEncoding.of(
+            "Bonjour Françoise, votre colis n’attend que vous. Reçu ? Très bien, à l’arrivée.")
+        #expect(encoding.alphabet == .ucs2)
+        // é, è, à are GSM-7; ç and ’ are not, each named once, in order of appearance.
+        #expect(encoding.ucs2Because == ["ç", "’"])
+        #expect(encoding.ucs2BecauseMore == 0)
+        #expect(encoding.ucs2BecauseText == "ç, ’")
+    }
+
+    @Test func gsm7NamesNothing() {
+        let encoding = SMSEncoding.of("Votre colis a été livré. Ça marche ? 50 €")
+        #expect(encoding.alphabet == .gsm7)
+        #expect(encoding.ucs2Because.isEmpty)
+        #expect(encoding.ucs2BecauseText == nil)
+    }
+
+    @Test func ucs2NamesWholeCharacters() {
+        // `ê` typed as e + U+0302, an emoji with a skin tone, a flag: each as the reader sees it.
+        let encoding = SMSEncoding.of("Pre\u{0302}t 👍🏽 🇲🇦 👍🏽 😀 Ç")
+        #expect(encoding.ucs2Because == ["e\u{0302}", "👍🏽", "🇲🇦", "😀"])
+        #expect(encoding.ucs2BecauseText == "ê, 👍🏽, 🇲🇦, 😀")
+        #expect(SMSEncoding.of("Merci 😀").ucs2Because == ["😀"])
+        // Decomposed accents sharing a combining mark are still different characters.
+        #expect(SMSEncoding.of("Pre\u{0302}t, ho\u{0302}tel, pre\u{0302}t").ucs2Because == ["e\u{0302}", "o\u{0302}"])
+    }
+
+    @Test func invisibleCharactersAreShownAsCodePoints() {
+        let encoding = SMSEncoding.of("Total\u{00A0}: 250 MAD\tpayé")
+        #expect(encoding.ucs2Because == ["\u{00A0}", "\t"])
+        #expect(encoding.ucs2BecauseText == "U+00A0, U+0009")
+    }
+
+    @Test func arabicListsItsFirstCharactersAndCountsTheRest() {
+        let text = "مرحبا فاطمة، طلبك رقم \u{2068}ORD-000129\u{2069} في الطريق. سيتصل بك السائق قبل الوصول."
+        let encoding = SMSEncoding.of(text)
+        #expect(encoding.ucs2Because == ["م", "ر", "ح", "ب", "ا", "ف", "ط", "ة", "،", "ل"])
+        var distinct: [Character] = []
+        for character in text where !SMSEncoding.fitsGSM7(String(character)) && !distinct.contains(character) {
+            distinct.append(character)
+        }
+        #expect(encoding.ucs2Because.count == SMSEncoding.ucs2BecauseLimit)
+        #expect(encoding.ucs2BecauseMore == distinct.count - SMSEncoding.ucs2BecauseLimit)
+        #expect(encoding.ucs2BecauseText == "م, ر, ح, ب, ا, ف, ط, ة, ،, ل and \(encoding.ucs2BecauseMore) more")
     }
 
     @Test func smartEncodingReplacesPunctuationNeverLetters() {

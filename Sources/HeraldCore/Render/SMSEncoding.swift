@@ -14,16 +14,31 @@ public struct SMSEncoding: Sendable, Equatable {
     /// Septets (GSM-7) or UTF-16 code units (UCS-2).
     public var units: Int
     public var segments: Int
-    public init(alphabet: Alphabet, units: Int, segments: Int) {
+    /// For UCS-2, the characters outside GSM-7 that force it, as the reader sees them (grapheme
+    /// clusters: `é` written as `e` + U+0301 is one), distinct, first seen first, at most
+    /// `ucs2BecauseLimit`. Empty for GSM-7.
+    public var ucs2Because: [Character]
+    /// How many more distinct characters outside GSM-7 the text holds than `ucs2Because` lists
+    /// (an Arabic message would otherwise list its whole alphabet).
+    public var ucs2BecauseMore: Int
+
+    /// At most this many characters are named in `ucs2Because`.
+    public static let ucs2BecauseLimit = 10
+
+    public init(
+        alphabet: Alphabet, units: Int, segments: Int, ucs2Because: [Character] = [], ucs2BecauseMore: Int = 0
+    ) {
         self.alphabet = alphabet
         self.units = units
         self.segments = segments
+        self.ucs2Because = ucs2Because
+        self.ucs2BecauseMore = ucs2BecauseMore
     }
 
     /// Counts `text` as a handset and an SMS centre would.
     ///
     /// One pass over the Unicode scalars (the part after the first character outside GSM-7 is
-    /// counted in UTF-16 units); nothing is allocated.
+    /// counted in UTF-16 units); nothing is allocated per character.
     public static func of(_ text: String) -> SMSEncoding {
         var septets = 0
         var parts = PartFill(capacity: 153)
@@ -43,14 +58,54 @@ public struct SMSEncoding: Sendable, Equatable {
     static func ucs2(_ text: String, gsmScalarsBefore: Int) -> SMSEncoding {
         let scalars = text.unicodeScalars
         let first = scalars.index(scalars.startIndex, offsetBy: gsmScalarsBefore)
+        var utf8Offset = 0  // from `first` to the scalar being read
         var units = gsmScalarsBefore
         var parts = PartFill(capacity: 67, filledWithSingles: gsmScalarsBefore)
-        for scalar in scalars[first...] {
-            let cost = scalar.value > 0xFFFF ? 2 : 1  // a surrogate pair
-            units += cost
-            parts.add(cost)
+        var because: [Character] = []
+        var more = 0
+        // Scalars outside GSM-7 met so far: a bit per scalar up to U+20FF (Latin, Greek, Cyrillic,
+        // Hebrew, Arabic, punctuation) on the stack, a set for the rest (emoji, CJK, …).
+        var seenAbove = Set<UInt32>()
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 0x2100 / 64) { seenBelow in
+            seenBelow.initialize(repeating: 0)
+            var previous = UInt32.max
+            for scalar in scalars[first...] {
+                let value = scalar.value
+                let cost = value > 0xFFFF ? 2 : 1  // a surrogate pair
+                units += cost
+                parts.add(cost)
+                if value != previous, septetCost(scalar) == 0 {
+                    let firstSeen: Bool
+                    if value < 0x2100 {
+                        let (word, bit) = (Int(value >> 6), UInt64(1) << (value & 63))
+                        firstSeen = seenBelow[word] & bit == 0
+                        seenBelow[word] |= bit
+                    } else {
+                        firstSeen = seenAbove.insert(value).inserted
+                    }
+                    // A combining accent (`ê` and `ô` typed as `e`/`o` + U+0302) may be seen again
+                    // in a new character.
+                    let mark = (0x300...0x36F).contains(value)
+                    if firstSeen || mark, because.count < ucs2BecauseLimit {
+                        // Name the whole character: `é` written as `e` + U+0301, `👍🏽`.
+                        let index = text.utf8.index(first, offsetBy: utf8Offset)
+                        let character = text[text.index(before: text.index(after: index))]
+                        // A new scalar alone is a new character; a cluster may repeat a listed one.
+                        if (firstSeen && character.unicodeScalars.count == 1) || !because.contains(character) {
+                            if because.isEmpty { because.reserveCapacity(ucs2BecauseLimit) }
+                            because.append(character)
+                        }
+                    } else if firstSeen {
+                        more += 1
+                    }
+                }
+                previous = value
+                utf8Offset += value < 0x80 ? 1 : value < 0x800 ? 2 : value < 0x10000 ? 3 : 4
+            }
         }
-        return SMSEncoding(alphabet: .ucs2, units: units, segments: units <= 70 ? 1 : parts.count)
+        return SMSEncoding(
+            alphabet: .ucs2, units: units, segments: units <= 70 ? 1 : parts.count, ucs2Because: because,
+            ucs2BecauseMore: more)
     }
 
     /// Whether every character of `text` is in GSM-7.
