@@ -61,6 +61,37 @@ struct DryRunCommandTests {
         #expect(english.1.contains("│ Hi Karim, your order ORD-000129 has been delivered. Thank you, and enjoy!"))
     }
 
+    /// A UCS-2 SMS names the characters that force it; a GSM-7 one has no `ucs2_because`.
+    @Test func jsonNamesTheCharactersThatForceUCS2() async throws {
+        let folder = try temporaryFolder()
+        let cod = folder.appendingPathComponent("cod-fulfillment")
+        try FileManager.default.createDirectory(at: cod, withIntermediateDirectories: true)
+        let body = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
+        try body.write(to: cod.appendingPathComponent("a-gsm.json"), atomically: true, encoding: .utf8)
+        // Another order (the runs share an order state: the same one would be a duplicate).
+        try body.replacingOccurrences(of: "Karim Mansouri", with: "François Mansouri")
+            .replacingOccurrences(of: "ORD-000129", with: "ORD-000199")
+            .write(to: cod.appendingPathComponent("b-ucs2.json"), atomically: true, encoding: .utf8)
+
+        let (status, stdout, stderr) = try await dryRun(["--format", "json", cod.path])
+        #expect(status == 0, "\(stderr)")
+        let results = stdout.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(results.count == 2)
+        let gsm = try #require(results.first?["messages"]?.arrayValue?.first)
+        #expect(gsm["encoding"] == .string("GSM-7"))
+        #expect(gsm["ucs2_because"] == nil)
+        #expect(gsm["ucs2_because_more"] == nil)
+        let ucs2 = try #require(results.last?["messages"]?.arrayValue?.first)
+        #expect(ucs2["text"]?.scalarText?.hasPrefix("Bonjour François,") == true)
+        #expect(ucs2["encoding"] == .string("UCS-2"))
+        #expect(ucs2["ucs2_because"] == .array([.string("ç")]))
+        #expect(ucs2["ucs2_because_more"] == .number("0"))
+        #expect(ucs2["segments"] == .number("2"))
+
+        let (_, text, _) = try await dryRun([cod.appendingPathComponent("b-ucs2.json").path])
+        #expect(text.contains("· UCS-2 (because of ç), 2 segments"))  // 116 units: one ç costs a second SMS
+    }
+
     @Test func badInputsEachGetAnErrorAndTheRunGoesOn() async throws {
         let folder = try temporaryFolder()
         let cod = folder.appendingPathComponent("cod-fulfillment")

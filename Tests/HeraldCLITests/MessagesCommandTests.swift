@@ -33,6 +33,7 @@ struct MessagesCommandTests {
         #expect(lines.count == 2)
         #expect(lines[1].contains("ORD-000130") && lines[1].contains("delivered") && lines[1].contains("sms") && lines[1].contains("held"))
         #expect(lines[1].contains("channel 'sms' credentials not set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM"))
+        #expect(lines[0].contains("SMS") && lines[1].contains("GSM-7×1"))  // what dry-run says of this message
         #expect(!stdout.contains("+212661234567"))
         #expect(stdout.contains("+212••••••567"))
         let (_, revealed, _) = try await HeraldProcess.run(["messages", "--db", db, "--reveal", "--text"])
@@ -89,6 +90,8 @@ struct MessagesCommandTests {
         #expect(status == 0)
         let line = try JSONParser.parse(Array(stdout.utf8.prefix { $0 != UInt8(ascii: "\n") }))
         #expect(line["messages"]?.arrayValue?.first?["duplicate_of"] == .string("outbox message 1"))
+        #expect(line["messages"]?.arrayValue?.first?["encoding"] == .string("GSM-7"))
+        #expect(line["messages"]?.arrayValue?.first?["segments"] == .number("1"))
         #expect(line["event"]?["order"]?["previous_status"] == .string("out_for_delivery"))
     }
 }

@@ -72,7 +72,9 @@ struct RenderTests {
                 #expect(message.locale == locale)
                 #expect(message.missingVariables == [], "\(template)/\(locale)")
                 let encoding = try #require(message.encoding)
-                lines.append("[\(template)/\(locale)] \(encoding.alphabet.rawValue) \(encoding.segments) | \(visible(message.text))")
+                let because = encoding.ucs2BecauseText.map { " (because of \($0))" } ?? ""
+                let head = "[\(template)/\(locale)] \(encoding.alphabet.rawValue)\(because) \(encoding.segments)"
+                lines.append("\(head) | \(visible(message.text))")
             }
         }
         let golden = Fixtures.root.appendingPathComponent("Tests/HeraldCoreTests/Golden/templates.txt")
@@ -97,7 +99,13 @@ struct RenderTests {
         #expect(
             Array(message.text.unicodeScalars)
                 == Array("رقم التتبع \u{2068}F-CSA6SFJ6EMY\u{2069} وهاتفك \u{2068}+212661234567\u{2069} يا كريم، ORD-000129".unicodeScalars))
-        #expect(message.encoding == SMSEncoding(alphabet: .ucs2, units: 69, segments: 1))
+        let encoding = try #require(message.encoding)
+        #expect((encoding.alphabet, encoding.units, encoding.segments) == (.ucs2, 69, 1))
+        // The isolates Herald inserts are named too, as code points in the text output.
+        #expect(encoding.ucs2Because == ["ر", "ق", "م", "ا", "ل", "ت", "ب", "ع", "\u{2068}", "\u{2069}"])
+        #expect(encoding.ucs2BecauseMore > 0)
+        #expect(
+            encoding.ucs2BecauseText == "ر, ق, م, ا, ل, ت, ب, ع, U+2068, U+2069 and \(encoding.ucs2BecauseMore) more")
     }
 
     @Test func frenchAndEnglishAreNotIsolated() throws {
@@ -242,24 +250,28 @@ struct RenderTests {
 
 @Suite("SMS encoding and segments")
 struct SMSEncodingTests {
+    static func a(_ count: Int) -> String { String(repeating: "a", count: count) }
+    static func ba(_ count: Int) -> String { String(repeating: "ب", count: count) }
+
     @Test(
         "segment borders",
         arguments: [
-            (String(repeating: "a", count: 160), SMSEncoding.Alphabet.gsm7, 1),
-            (String(repeating: "a", count: 161), .gsm7, 2),
-            (String(repeating: "a", count: 306), .gsm7, 2),
-            (String(repeating: "a", count: 307), .gsm7, 3),
-            (String(repeating: "ب", count: 70), .ucs2, 1),
-            (String(repeating: "ب", count: 71), .ucs2, 2),
-            (String(repeating: "ب", count: 134), .ucs2, 2),
-            (String(repeating: "ب", count: 135), .ucs2, 3),
-            (String(repeating: "a", count: 69) + "ç", .ucs2, 1),
-            (String(repeating: "a", count: 70) + "ç", .ucs2, 2),
-            (String(repeating: "a", count: 158) + "€", .gsm7, 1),
-            (String(repeating: "a", count: 159) + "€", .gsm7, 2),
-            (String(repeating: "a", count: 159) + "[", .gsm7, 2),
+            (a(160), SMSEncoding.Alphabet.gsm7, 1),
+            (a(161), .gsm7, 2),
+            (a(306), .gsm7, 2),
+            (a(307), .gsm7, 3),
+            (ba(70), .ucs2, 1),
+            (ba(71), .ucs2, 2),
+            (ba(134), .ucs2, 2),
+            (ba(135), .ucs2, 3),
+            (a(69) + "ç", .ucs2, 1),
+            (a(70) + "ç", .ucs2, 2),
+            (a(158) + "€", .gsm7, 1),
+            (a(159) + "€", .gsm7, 2),
+            (a(159) + "[", .gsm7, 2),
             ("Votre colis a été livré à l'adresse indiquée. Ça marche ? Ñ Ü ß", .gsm7, 1),
             ("Colis reçu", .ucs2, 1),
+            ("", .gsm7, 1),
         ])
     func segments(text: String, alphabet: SMSEncoding.Alphabet, segments: Int) {
         let encoding = SMSEncoding.of(text)
@@ -267,9 +279,139 @@ struct SMSEncodingTests {
         #expect(encoding.segments == segments)
     }
 
+    /// A handset never splits an escape + character (GSM-7) or a surrogate pair (UCS-2) across
+    /// two parts: the part closes one unit early and the pair opens the next.
+    @Test(
+        "escapes and surrogate pairs are never split across parts",
+        arguments: [
+            // GSM-7, € = escape + character. Fits a single SMS up to 160 septets whatever the position.
+            (a(158) + "€", 160, 1),
+            (a(159) + "€", 161, 2),
+            ("€" + a(158), 160, 1),
+            // The € ends part 1 exactly (151 + 2 = 153).
+            (a(151) + "€" + a(153), 306, 2),
+            (a(151) + "€" + a(154), 307, 3),
+            // The € would straddle septets 153/154: part 1 holds 152, the € opens part 2.
+            (a(152) + "€" + a(152), 306, 3),
+            (a(152) + "€" + a(151), 305, 2),
+            (a(152) + "{}", 156, 1),
+            (a(152) + "€" + a(10), 164, 2),
+            // Ends part 2 exactly: 153 + 151 + 2.
+            (a(153) + a(151) + "€", 306, 2),
+            (a(153) + a(152) + "€", 307, 3),
+            (a(153) + "€" + a(151), 306, 2),
+            // Every septet an escape pair: 76 pairs = 152 septets per part.
+            (String(repeating: "€", count: 80), 160, 1),
+            (String(repeating: "€", count: 81), 162, 2),
+            (String(repeating: "€", count: 152), 304, 2),
+            (String(repeating: "€", count: 153), 306, 3),
+        ])
+    func gsm7Escapes(text: String, septets: Int, segments: Int) {
+        let encoding = SMSEncoding.of(text)
+        #expect(encoding.alphabet == .gsm7)
+        #expect(encoding.units == septets)
+        #expect(encoding.segments == segments)
+    }
+
+    @Test(
+        "surrogate pairs in UCS-2",
+        arguments: [
+            (ba(68) + "😀", 70, 1),
+            (ba(69) + "😀", 71, 2),
+            ("😀" + ba(68), 70, 1),
+            // The emoji ends part 1 exactly (65 + 2 = 67).
+            (ba(65) + "😀" + ba(67), 134, 2),
+            (ba(65) + "😀" + ba(68), 135, 3),
+            // The emoji would sit at units 67/68: part 1 holds 66, the emoji opens part 2.
+            (ba(66) + "😀" + ba(66), 134, 3),
+            (ba(66) + "😀" + ba(65), 133, 2),
+            (ba(66) + "😀", 68, 1),
+            (ba(66) + "😀" + ba(3), 71, 2),
+            // Only emoji: 33 per part.
+            (String(repeating: "😀", count: 35), 70, 1),
+            (String(repeating: "😀", count: 36), 72, 2),
+            (String(repeating: "😀", count: 66), 132, 2),
+            (String(repeating: "😀", count: 67), 134, 3),
+            // GSM-7 text before the first UCS-2 character counts one unit each.
+            (a(66) + "😀" + a(66), 134, 3),
+            (a(65) + "😀" + "ç" + a(66), 134, 2),
+        ])
+    func ucs2SurrogatePairs(text: String, units: Int, segments: Int) {
+        let encoding = SMSEncoding.of(text)
+        #expect(encoding.alphabet == .ucs2)
+        #expect(encoding.units == units)
+        #expect(encoding.segments == segments)
+    }
+
     @Test func extensionCharactersCountTwice() {
         #expect(SMSEncoding.of("[€]").units == 6)
         #expect(SMSEncoding.of("😀").units == 2)  // a UTF-16 surrogate pair
+    }
+
+    /// GSM 03.38 as published: the basic table (one septet) and the extension table (two).
+    static let gsm7Basic = Set(
+        ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+            + "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà").unicodeScalars)
+    static let gsm7Extension = Set("\u{0C}^{}\\[~]|€".unicodeScalars)
+
+    @Test func everyCharacterCostsWhatGSM0338Says() {
+        for value in 0..<0x2200 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let encoding = SMSEncoding.of(String(scalar))
+            if Self.gsm7Basic.contains(scalar) {
+                #expect(encoding.alphabet == .gsm7 && encoding.units == 1, "\(scalar.escaped(asASCII: true))")
+            } else if Self.gsm7Extension.contains(scalar) {
+                #expect(encoding.alphabet == .gsm7 && encoding.units == 2, "\(scalar.escaped(asASCII: true))")
+            } else {
+                #expect(encoding.alphabet == .ucs2, "\(scalar.escaped(asASCII: true))")
+            }
+        }
+    }
+
+    @Test func ucs2NamesTheFrenchCharactersThatForceIt() {
+        let encoding = SMSEncoding.of(
+            "Bonjour Françoise, votre colis n’attend que vous. Reçu ? Très bien, à l’arrivée.")
+        #expect(encoding.alphabet == .ucs2)
+        // é, è, à are GSM-7; ç and ’ are not, each named once, in order of appearance.
+        #expect(encoding.ucs2Because == ["ç", "’"])
+        #expect(encoding.ucs2BecauseMore == 0)
+        #expect(encoding.ucs2BecauseText == "ç, ’")
+    }
+
+    @Test func gsm7NamesNothing() {
+        let encoding = SMSEncoding.of("Votre colis a été livré. Ça marche ? 50 €")
+        #expect(encoding.alphabet == .gsm7)
+        #expect(encoding.ucs2Because.isEmpty)
+        #expect(encoding.ucs2BecauseText == nil)
+    }
+
+    @Test func ucs2NamesWholeCharacters() {
+        // `ê` typed as e + U+0302, an emoji with a skin tone, a flag: each as the reader sees it.
+        let encoding = SMSEncoding.of("Pre\u{0302}t 👍🏽 🇲🇦 👍🏽 😀 Ç")
+        #expect(encoding.ucs2Because == ["e\u{0302}", "👍🏽", "🇲🇦", "😀"])
+        #expect(encoding.ucs2BecauseText == "ê, 👍🏽, 🇲🇦, 😀")
+        #expect(SMSEncoding.of("Merci 😀").ucs2Because == ["😀"])
+        // Decomposed accents sharing a combining mark are still different characters.
+        #expect(SMSEncoding.of("Pre\u{0302}t, ho\u{0302}tel, pre\u{0302}t").ucs2Because == ["e\u{0302}", "o\u{0302}"])
+    }
+
+    @Test func invisibleCharactersAreShownAsCodePoints() {
+        let encoding = SMSEncoding.of("Total\u{00A0}: 250 MAD\tpayé")
+        #expect(encoding.ucs2Because == ["\u{00A0}", "\t"])
+        #expect(encoding.ucs2BecauseText == "U+00A0, U+0009")
+    }
+
+    @Test func arabicListsItsFirstCharactersAndCountsTheRest() {
+        let text = "مرحبا فاطمة، طلبك رقم \u{2068}ORD-000129\u{2069} في الطريق. سيتصل بك السائق قبل الوصول."
+        let encoding = SMSEncoding.of(text)
+        #expect(encoding.ucs2Because == ["م", "ر", "ح", "ب", "ا", "ف", "ط", "ة", "،", "ل"])
+        var distinct: [Character] = []
+        for character in text where !SMSEncoding.fitsGSM7(String(character)) && !distinct.contains(character) {
+            distinct.append(character)
+        }
+        #expect(encoding.ucs2Because.count == SMSEncoding.ucs2BecauseLimit)
+        #expect(encoding.ucs2BecauseMore == distinct.count - SMSEncoding.ucs2BecauseLimit)
+        #expect(encoding.ucs2BecauseText == "م, ر, ح, ب, ا, ف, ط, ة, ،, ل and \(encoding.ucs2BecauseMore) more")
     }
 
     @Test func smartEncodingReplacesPunctuationNeverLetters() {

@@ -59,7 +59,9 @@ extension DryRunResult {
             let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to ?? "nobody"
             var head = "  message  \(m.rule) → \(m.channel) to \(recipient) (\(m.locale), \(m.localeReason))"
             if let encoding = m.encoding {
-                head += " · \(encoding.alphabet.rawValue), \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
+                head += " · \(encoding.alphabet.rawValue)"
+                if let because = encoding.ucs2BecauseText { head += " (because of \(because))" }
+                head += ", \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
             }
             lines.append(head)
             if let call = m.whatsapp {
@@ -99,6 +101,11 @@ extension DryRunMessage {
             ("idempotency_key", m.idempotencyKey.map(JSONValue.string) ?? .null),
             ("deferred_until", planned.deferredUntil.map { .string(Timestamp.format($0)) } ?? .null),
         ]
+        // Only UCS-2 messages say why: GSM-7 messages and WhatsApp calls have no such keys.
+        if let encoding = m.encoding, encoding.alphabet == .ucs2 {
+            members.append(("ucs2_because", .array(encoding.ucs2Because.map { .string(String($0)) })))
+            members.append(("ucs2_because_more", .number("\(encoding.ucs2BecauseMore)")))
+        }
         members.append(("locale_reason", .string(m.localeReason)))
         members.append(("whatsapp", m.whatsapp.map { call in
             .object([
@@ -112,6 +119,31 @@ extension DryRunMessage {
         // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
         members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
         return .object(members)
+    }
+}
+
+extension SMSEncoding {
+    /// The characters that force UCS-2 as dry-run prints them (`ç, ’`, `ب, ت, … and 12 more`);
+    /// an invisible one (no-break space, bidi isolate, tab) as its code point (`U+00A0`).
+    /// Nil for GSM-7.
+    public var ucs2BecauseText: String? {
+        guard alphabet == .ucs2, !ucs2Because.isEmpty else { return nil }
+        let named = ucs2Because.map { character in
+            let invisible = character.unicodeScalars.allSatisfy { scalar in
+                switch scalar.properties.generalCategory {
+                case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .nonspacingMark,
+                    .enclosingMark:
+                    return true
+                default: return false
+                }
+            }
+            guard invisible else { return String(character) }
+            return character.unicodeScalars.map { scalar in
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            }.joined(separator: " ")
+        }
+        return named.joined(separator: ", ") + (ucs2BecauseMore > 0 ? " and \(ucs2BecauseMore) more" : "")
     }
 }
 

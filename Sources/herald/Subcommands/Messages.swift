@@ -45,13 +45,17 @@ extension Herald {
                 print("no messages")
                 return
             }
-            var rows = [["ID", "CREATED (UTC)", "ORDER", "RULE", "CHANNEL", "TO", "LOCALE", "STATE", "TRIES", "NOTE"]]
+            // SMS: the encoding and segments the message was planned with (SMSEncoding.of, as in dry-run).
+            var rows = [
+                ["ID", "CREATED (UTC)", "ORDER", "RULE", "CHANNEL", "TO", "LOCALE", "SMS", "STATE", "TRIES", "NOTE"]
+            ]
             for m in messages {
                 var note = m.lastError ?? m.providerMessageID ?? ""
                 if m.state == .pending, let due = m.nextAttemptAt { note = "due \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)") }
                 rows.append([
                     "\(m.id)", Timestamp.format(m.createdAt), m.orderReference ?? "-", m.rule, m.channel,
-                    reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale, m.state.rawValue, "\(m.attempts)", note,
+                    reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale,
+                    m.segments.map { "\(m.encoding ?? "?")×\($0)" } ?? "-", m.state.rawValue, "\(m.attempts)", note,
                 ])
             }
             let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
