@@ -71,7 +71,8 @@ struct RenderTests {
                 let message = try #require(fixture.renderer.render(rule, event: event))
                 #expect(message.locale == locale)
                 #expect(message.missingVariables == [], "\(template)/\(locale)")
-                let encoding = try #require(message.encoding)
+                let encoding = try #require(message.explainedEncoding)
+                #expect(encoding.segments == message.encoding?.segments)
                 let because = encoding.ucs2BecauseText.map { " (because of \($0))" } ?? ""
                 let head = "[\(template)/\(locale)] \(encoding.alphabet.rawValue)\(because) \(encoding.segments)"
                 lines.append("\(head) | \(visible(message.text))")
@@ -99,7 +100,8 @@ struct RenderTests {
         #expect(
             Array(message.text.unicodeScalars)
                 == Array("رقم التتبع \u{2068}F-CSA6SFJ6EMY\u{2069} وهاتفك \u{2068}+212661234567\u{2069} يا كريم، ORD-000129".unicodeScalars))
-        let encoding = try #require(message.encoding)
+        #expect(message.encoding == SMSEncoding(alphabet: .ucs2, units: 69, segments: 1))
+        let encoding = try #require(message.explainedEncoding)
         #expect((encoding.alphabet, encoding.units, encoding.segments) == (.ucs2, 69, 1))
         // The isolates Herald inserts are named too, as code points in the text output.
         #expect(encoding.ucs2Because == ["ر", "ق", "م", "ا", "ل", "ت", "ب", "ع", "\u{2068}", "\u{2069}"])
@@ -341,6 +343,9 @@ struct SMSEncodingTests {
         #expect(encoding.alphabet == .ucs2)
         #expect(encoding.units == units)
         #expect(encoding.segments == segments)
+        // Dry-run's explained count is the same count.
+        let explained = SMSEncoding.explained(text)
+        #expect((explained.units, explained.segments) == (units, segments))
     }
 
     @Test func extensionCharactersCountTwice() {
@@ -369,7 +374,7 @@ struct SMSEncodingTests {
     }
 
     @Test func ucs2NamesTheFrenchCharactersThatForceIt() {
-        let encoding = SMSEncoding.of(
+        let encoding = SMSEncoding.explained(
             "Bonjour Françoise, votre colis n’attend que vous. Reçu ? Très bien, à l’arrivée.")
         #expect(encoding.alphabet == .ucs2)
         // é, è, à are GSM-7; ç and ’ are not, each named once, in order of appearance.
@@ -379,7 +384,7 @@ struct SMSEncodingTests {
     }
 
     @Test func gsm7NamesNothing() {
-        let encoding = SMSEncoding.of("Votre colis a été livré. Ça marche ? 50 €")
+        let encoding = SMSEncoding.explained("Votre colis a été livré. Ça marche ? 50 €")
         #expect(encoding.alphabet == .gsm7)
         #expect(encoding.ucs2Because.isEmpty)
         #expect(encoding.ucs2BecauseText == nil)
@@ -387,23 +392,23 @@ struct SMSEncodingTests {
 
     @Test func ucs2NamesWholeCharacters() {
         // `ê` typed as e + U+0302, an emoji with a skin tone, a flag: each as the reader sees it.
-        let encoding = SMSEncoding.of("Pre\u{0302}t 👍🏽 🇲🇦 👍🏽 😀 Ç")
+        let encoding = SMSEncoding.explained("Pre\u{0302}t 👍🏽 🇲🇦 👍🏽 😀 Ç")
         #expect(encoding.ucs2Because == ["e\u{0302}", "👍🏽", "🇲🇦", "😀"])
         #expect(encoding.ucs2BecauseText == "ê, 👍🏽, 🇲🇦, 😀")
-        #expect(SMSEncoding.of("Merci 😀").ucs2Because == ["😀"])
+        #expect(SMSEncoding.explained("Merci 😀").ucs2Because == ["😀"])
         // Decomposed accents sharing a combining mark are still different characters.
-        #expect(SMSEncoding.of("Pre\u{0302}t, ho\u{0302}tel, pre\u{0302}t").ucs2Because == ["e\u{0302}", "o\u{0302}"])
+        #expect(SMSEncoding.explained("Pre\u{0302}t, ho\u{0302}tel, pre\u{0302}t").ucs2Because == ["e\u{0302}", "o\u{0302}"])
     }
 
     @Test func invisibleCharactersAreShownAsCodePoints() {
-        let encoding = SMSEncoding.of("Total\u{00A0}: 250 MAD\tpayé")
+        let encoding = SMSEncoding.explained("Total\u{00A0}: 250 MAD\tpayé")
         #expect(encoding.ucs2Because == ["\u{00A0}", "\t"])
         #expect(encoding.ucs2BecauseText == "U+00A0, U+0009")
     }
 
     @Test func arabicListsItsFirstCharactersAndCountsTheRest() {
         let text = "مرحبا فاطمة، طلبك رقم \u{2068}ORD-000129\u{2069} في الطريق. سيتصل بك السائق قبل الوصول."
-        let encoding = SMSEncoding.of(text)
+        let encoding = SMSEncoding.explained(text)
         #expect(encoding.ucs2Because == ["م", "ر", "ح", "ب", "ا", "ف", "ط", "ة", "،", "ل"])
         var distinct: [Character] = []
         for character in text where !SMSEncoding.fitsGSM7(String(character)) && !distinct.contains(character) {

@@ -58,7 +58,7 @@ extension DryRunResult {
             let m = message.planned.message
             let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to ?? "nobody"
             var head = "  message  \(m.rule) → \(m.channel) to \(recipient) (\(m.locale), \(m.localeReason))"
-            if let encoding = m.encoding {
+            if let encoding = m.explainedEncoding {
                 head += " · \(encoding.alphabet.rawValue)"
                 if let because = encoding.ucs2BecauseText { head += " (because of \(because))" }
                 head += ", \(encoding.segments) segment\(encoding.segments == 1 ? "" : "s")"
@@ -102,7 +102,7 @@ extension DryRunMessage {
             ("deferred_until", planned.deferredUntil.map { .string(Timestamp.format($0)) } ?? .null),
         ]
         // Only UCS-2 messages say why: GSM-7 messages and WhatsApp calls have no such keys.
-        if let encoding = m.encoding, encoding.alphabet == .ucs2 {
+        if let encoding = m.explainedEncoding, encoding.alphabet == .ucs2 {
             members.append(("ucs2_because", .array(encoding.ucs2Because.map { .string(String($0)) })))
             members.append(("ucs2_because_more", .number("\(encoding.ucs2BecauseMore)")))
         }
@@ -119,6 +119,15 @@ extension DryRunMessage {
         // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
         members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
         return .object(members)
+    }
+}
+
+extension RenderedMessage {
+    /// The encoding with, for UCS-2, the characters that force it (counted again from the text:
+    /// the renderer counts without naming them, to stay fast).
+    public var explainedEncoding: SMSEncoding? {
+        guard let encoding, encoding.alphabet == .ucs2 else { return encoding }
+        return SMSEncoding.explained(text)
     }
 }
 

@@ -14,9 +14,9 @@ public struct SMSEncoding: Sendable, Equatable {
     /// Septets (GSM-7) or UTF-16 code units (UCS-2).
     public var units: Int
     public var segments: Int
-    /// For UCS-2, the characters outside GSM-7 that force it, as the reader sees them (grapheme
-    /// clusters: `é` written as `e` + U+0301 is one), distinct, first seen first, at most
-    /// `ucs2BecauseLimit`. Empty for GSM-7.
+    /// For UCS-2 counted by `explained(_:)`, the characters outside GSM-7 that force it, as the
+    /// reader sees them (grapheme clusters: `é` written as `e` + U+0301 is one), distinct, first
+    /// seen first, at most `ucs2BecauseLimit`. Empty for GSM-7 and after `of(_:)`.
     public var ucs2Because: [Character]
     /// How many more distinct characters outside GSM-7 the text holds than `ucs2Because` lists
     /// (an Arabic message would otherwise list its whole alphabet).
@@ -39,13 +39,20 @@ public struct SMSEncoding: Sendable, Equatable {
     ///
     /// One pass over the Unicode scalars (the part after the first character outside GSM-7 is
     /// counted in UTF-16 units); nothing is allocated per character.
-    public static func of(_ text: String) -> SMSEncoding {
+    public static func of(_ text: String) -> SMSEncoding { count(text, explain: false) }
+
+    /// `of(text)` plus, for UCS-2, the characters that force it (`ucs2Because`): for dry-run and
+    /// operators. Kept apart from `of`, which every rendered message pays for: naming the
+    /// characters costs about four times the count (measured in bench/core).
+    public static func explained(_ text: String) -> SMSEncoding { count(text, explain: true) }
+
+    static func count(_ text: String, explain: Bool) -> SMSEncoding {
         var septets = 0
         var parts = PartFill(capacity: 153)
         var gsmScalars = 0
         for scalar in text.unicodeScalars {
             let cost = septetCost(scalar)
-            if cost == 0 { return ucs2(text, gsmScalarsBefore: gsmScalars) }
+            if cost == 0 { return ucs2(text, gsmScalarsBefore: gsmScalars, explain: explain) }
             septets += cost
             parts.add(cost)
             gsmScalars += 1
@@ -55,12 +62,20 @@ public struct SMSEncoding: Sendable, Equatable {
 
     /// The UCS-2 count of `text`, whose first `gsmScalarsBefore` scalars are GSM-7 (so one
     /// UTF-16 unit each) and the next one is not.
-    static func ucs2(_ text: String, gsmScalarsBefore: Int) -> SMSEncoding {
+    static func ucs2(_ text: String, gsmScalarsBefore: Int, explain: Bool) -> SMSEncoding {
         let scalars = text.unicodeScalars
         let first = scalars.index(scalars.startIndex, offsetBy: gsmScalarsBefore)
-        var utf8Offset = 0  // from `first` to the scalar being read
         var units = gsmScalarsBefore
         var parts = PartFill(capacity: 67, filledWithSingles: gsmScalarsBefore)
+        guard explain else {
+            for scalar in scalars[first...] {
+                let cost = scalar.value > 0xFFFF ? 2 : 1  // a surrogate pair
+                units += cost
+                parts.add(cost)
+            }
+            return SMSEncoding(alphabet: .ucs2, units: units, segments: units <= 70 ? 1 : parts.count)
+        }
+        var utf8Offset = 0  // from `first` to the scalar being read
         var because: [Character] = []
         var more = 0
         // Scalars outside GSM-7 met so far: a bit per scalar up to U+20FF (Latin, Greek, Cyrillic,
