@@ -75,48 +75,33 @@ public enum Channels {
     /// The channel a rules.yaml entry describes. `baseURL` replaces the provider's API address
     /// (tests and staging point it at a local server); `base_url` in the settings does the same.
     public static func make(_ config: RuleSet.Channel, baseURL: URL? = nil) throws(ChannelError) -> any MessageChannel {
-        let settings = config.settings
-        let base = baseURL ?? settings["base_url"].flatMap(URL.init(string:))
-        switch config.type {
-        case "twilio":
-            guard let sid = settings["account_sid"], let token = settings["auth_token"] else {
-                throw ChannelError("channel '\(config.name)': twilio needs account_sid and auth_token")
-            }
-            guard settings["from"] != nil || settings["messaging_service_sid"] != nil else {
-                throw ChannelError("channel '\(config.name)': twilio needs from or messaging_service_sid")
-            }
+        let base = baseURL ?? config.configuration.common.baseURL.flatMap(URL.init(string:))
+        switch config.configuration {
+        case .twilio(let twilio):
             return TwilioChannel(
-                name: config.name, accountSID: sid, authToken: token, from: settings["from"],
-                messagingServiceSID: settings["messaging_service_sid"], statusCallback: settings["status_callback"],
-                baseURL: base ?? URL(string: "https://api.twilio.com")!, whatsapp: settings["whatsapp"] == "true")
-        case "whatsapp-cloud":
-            guard let phoneNumberID = settings["phone_number_id"], let token = settings["token"] else {
-                throw ChannelError("channel '\(config.name)': whatsapp-cloud needs phone_number_id and token")
-            }
+                name: config.name, accountSID: twilio.accountSID, authToken: twilio.authToken, from: twilio.from,
+                messagingServiceSID: twilio.messagingServiceSID, statusCallback: twilio.statusCallback,
+                baseURL: base ?? URL(string: "https://api.twilio.com")!, whatsapp: twilio.whatsapp)
+        case .whatsAppCloud(let whatsapp):
             return WhatsAppCloudChannel(
-                name: config.name, phoneNumberID: phoneNumberID, token: token, version: settings["version"] ?? "v23.0",
-                baseURL: base ?? URL(string: "https://graph.facebook.com")!)
-        case "http":
-            guard var url = settings["url"].flatMap(URL.init(string:)) else {
+                name: config.name, phoneNumberID: whatsapp.phoneNumberID, token: whatsapp.token,
+                version: whatsapp.version, baseURL: base ?? URL(string: "https://graph.facebook.com")!)
+        case .http(let gateway):
+            guard var url = URL(string: gateway.url) else {
                 throw ChannelError("channel '\(config.name)': http needs a url")
             }
             if let base { url = base.appendingPathComponent(url.path) }
             var headers: [String: String] = [:]
-            var body: [(String, String)] = []
-            for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
-                if key.hasPrefix("headers.") { headers[String(key.dropFirst("headers.".count))] = value }
-                if key.hasPrefix("body.") { body.append((String(key.dropFirst("body.".count)), value)) }
-            }
+            for header in gateway.headers { headers[header.name] = header.value }
+            var body = gateway.body.map { ($0.name, $0.value) }
             if body.isEmpty { body = [("to", "{{to}}"), ("text", "{{text}}")] }
             do {
                 return try HTTPGatewayChannel(
-                    name: config.name, url: url, method: settings["method"] ?? "POST", headers: headers, body: body,
-                    form: settings["format"] == "form")
+                    name: config.name, url: url, method: gateway.method, headers: headers, body: body,
+                    form: gateway.format == .form)
             } catch {
                 throw ChannelError("channel '\(config.name)': a body value does not compile: \(error)")
             }
-        default:
-            throw ChannelError("channel '\(config.name)': unknown type '\(config.type)' (twilio, whatsapp-cloud, http)")
         }
     }
 

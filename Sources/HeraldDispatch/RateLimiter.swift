@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import Synchronization
 
 /// Paces sends: at most `rate` messages a second per channel, and at least `recipientInterval`
@@ -51,9 +52,10 @@ public final class RateLimiter: Sendable {
 
     /// The limits rules.yaml gives: `rate` on any channel, `recipient_interval` (default 6 s on
     /// whatsapp-cloud, following Meta's per-recipient pair limit).
-    public static func limits(type: String, settings: [String: String]) -> Limits {
-        Limits(
-            rate: settings["rate"].flatMap(Double.init),
-            recipientInterval: settings["recipient_interval"].flatMap(Double.init) ?? (type == "whatsapp-cloud" ? 6 : nil))
+    public static func limits(for configuration: ChannelConfiguration) -> Limits {
+        let common = configuration.common
+        return Limits(
+            rate: common.rate,
+            recipientInterval: common.recipientInterval ?? (configuration.isWhatsAppCloud ? 6 : nil))
     }
 }

@@ -60,7 +60,7 @@ public struct Dispatcher: Sendable {
         self.concurrency = concurrency
         self.lease = lease
         self.limiter = RateLimiter(limits: Dictionary(
-            ruleSet.channels.map { ($0.name, RateLimiter.limits(type: $0.type, settings: $0.settings)) },
+            ruleSet.channels.map { ($0.name, RateLimiter.limits(for: $0.configuration)) },
             uniquingKeysWith: { a, _ in a }))
     }
 

@@ -14,7 +14,7 @@ struct MatchingTests {
           armada: { preset: armada, app_id: a }
           elebne: { preset: elebne, secret: s }
         channels:
-          sms: { type: twilio }
+          sms: { type: twilio, account_sid: AC1, auth_token: t, from: "+212500000000" }
         rules:
 
         """

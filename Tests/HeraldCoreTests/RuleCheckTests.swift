@@ -27,7 +27,7 @@ struct RuleCheckTests {
           cod-fulfillment: { preset: cod-fulfillment, secret: s }
           armada: { preset: armada, app_id: a }
         channels:
-          sms: { type: twilio }
+          sms: { type: twilio, account_sid: AC1, auth_token: t, from: "+212500000000" }
         rules:
 
         """
@@ -126,12 +126,12 @@ struct RuleCheckTests {
             providers:
               cod-fulfillment: { preset: cod-fulfillment, secret: "${COD_SECRET}" }
             channels:
-              sms: { type: twilio, auth_token: "${TWILIO_AUTH_TOKEN}" }
+              sms: { type: twilio, account_sid: AC1, auth_token: "${TWILIO_AUTH_TOKEN}", from: "+1" }
             """
         let found = try check(yaml)
         #expect(found == [
             "rules.yaml:3:55: error: environment variable COD_SECRET is not set (provider 'cod-fulfillment' secret)",
-            "rules.yaml:5:36: error: environment variable TWILIO_AUTH_TOKEN is not set (channel 'sms')",
+            "rules.yaml:5:54: error: environment variable TWILIO_AUTH_TOKEN is not set (channel 'sms')",
         ])
         let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment([:]))
         let relaxed = RuleCheck(ruleSet: ruleSet, templatesPath: "templates", allowMissingEnvironment: true).run()

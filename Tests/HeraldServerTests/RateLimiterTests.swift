@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldDispatch
 import Testing
 
@@ -15,12 +16,14 @@ struct RateLimiterTests {
     }
 
     @Test func whatsappPacesEachRecipient() {
-        let limits = RateLimiter.limits(type: "whatsapp-cloud", settings: [:])
+        let limits = RateLimiter.limits(for: .whatsAppCloud(.init(phoneNumberID: "1", token: "t")))
         #expect(limits == .init(rate: nil, recipientInterval: 6))
         let limiter = RateLimiter(limits: ["whatsapp": limits])
         #expect(limiter.reserve(channel: "whatsapp", recipient: "+212661234567", now: t0) == t0)
         #expect(limiter.reserve(channel: "whatsapp", recipient: "+212661234567", now: t0.addingTimeInterval(1)) == t0.addingTimeInterval(6))
         #expect(limiter.reserve(channel: "whatsapp", recipient: "+9613123456", now: t0.addingTimeInterval(1)) == t0.addingTimeInterval(1))
-        #expect(RateLimiter.limits(type: "twilio", settings: ["rate": "10"]) == .init(rate: 10, recipientInterval: nil))
+        let twilio = ChannelConfiguration.twilio(
+            .init(accountSID: "AC1", authToken: "t", from: "+1", common: .init(rate: 10)))
+        #expect(RateLimiter.limits(for: twilio) == .init(rate: 10, recipientInterval: nil))
     }
 }

@@ -13,7 +13,7 @@ struct SpecRequestTests {
 
     static func requests() throws -> [(String, OutgoingRequest)] {
         func channel(_ type: String, _ settings: [String: String]) throws -> any MessageChannel {
-            try Channels.make(RuleSet.Channel(name: "c", type: type, settings: settings, missing: []))
+            try Channels.make(ChannelFixtures.channel(type, settings))
         }
         let key = "8172cbe036664f5bfcf85d04bf1ae80a7098d2cad472e570f6255397f8a63d82"
         let text = "Bonjour Salma, votre commande ORD-000130 a bien été livrée."

@@ -57,6 +57,15 @@ providers:
         lambda errors: any(path == ["providers", "myshop"] and "'secert'" in message for path, message in errors),
     ),
     (
+        "misspelt channel key 'acount_sid'",
+        """
+version: 1
+channels:
+  sms: { type: twilio, acount_sid: "${TWILIO_ACCOUNT_SID}", auth_token: "${TWILIO_AUTH_TOKEN}", from: "+212500000000" }
+""",
+        lambda errors: any(path == ["channels", "sms"] and "'acount_sid'" in message for path, message in errors),
+    ),
+    (
         "when.transition.to as a mapping",
         """
 version: 1

@@ -40,19 +40,28 @@ public struct RuleSet: Sendable {
         }
     }
 
-    public struct Channel: Sendable {
+    public struct Channel: Sendable, Equatable {
         public var name: String
-        public var type: String
-        /// Settings with `${NAME}` expanded (unset variables expand to nothing and are listed in `missing`).
-        public var settings: [String: String]
+        /// The typed settings, `${NAME}` expanded (an unset variable expands to nothing and is listed in `missing`).
+        public var configuration: ChannelConfiguration
+        /// Unset variables the settings use: while any is, the channel cannot send and its messages are held.
         public var missing: [String]
 
-        public init(name: String, type: String, settings: [String: String], missing: [String]) {
+        public init(name: String, configuration: ChannelConfiguration, missing: [String] = []) {
             self.name = name
-            self.type = type
-            self.settings = settings
+            self.configuration = configuration
             self.missing = missing
         }
+
+        /// The `type:` written in rules.yaml.
+        public var type: String { configuration.type }
+
+        /// Whether every variable the channel's settings use is set.
+        public var canSend: Bool { missing.isEmpty }
+    }
+
+    public func channel(named name: String) -> Channel? {
+        channels.first(where: { $0.name == name })
     }
 
     public struct MissingVariable: Sendable, Equatable, CustomStringConvertible {
@@ -277,51 +286,5 @@ final class RuleSetLoader {
             return nil
         }
         return code.uppercased()
-    }
-
-    func loadChannels(_ node: Node) -> [RuleSet.Channel] {
-        guard let entries = reader.mapping(node, what: "channels") else { return [] }
-        var channels: [RuleSet.Channel] = []
-        for entry in entries {
-            guard let members = reader.mapping(entry.value, what: "channel '\(entry.key)'") else { continue }
-            var type: String?
-            var settings: [String: String] = [:]
-            var missingNames: [String] = []
-            for member in members {
-                if member.key == "type" {
-                    type = reader.string(member.value, what: "channel type")
-                    continue
-                }
-                // Nested settings (headers, body) are kept as their flattened dotted keys.
-                flatten(member.value, prefix: member.key, channel: entry.key, into: &settings, missing: &missingNames)
-            }
-            guard let type else {
-                reader.error("channel '\(entry.key)' needs a 'type' (twilio, whatsapp-cloud or http)", at: entry.keyNode)
-                continue
-            }
-            channels.append(RuleSet.Channel(name: entry.key, type: type, settings: settings, missing: missingNames))
-        }
-        return channels
-    }
-
-    private func flatten(
-        _ node: Node, prefix: String, channel: String, into settings: inout [String: String], missing: inout [String]
-    ) {
-        switch node {
-        case .scalar(let scalar):
-            let expanded = expand(scalar.string, at: node, usedBy: "channel '\(channel)'")
-            settings[prefix] = expanded.value
-            missing += expanded.missing
-        case .mapping:
-            for member in reader.mapping(node, what: prefix) ?? [] {
-                flatten(member.value, prefix: prefix + "." + member.key, channel: channel, into: &settings, missing: &missing)
-            }
-        case .sequence(let sequence):
-            for (index, element) in sequence.enumerated() {
-                flatten(element, prefix: "\(prefix).\(index)", channel: channel, into: &settings, missing: &missing)
-            }
-        case .alias:
-            break  // refused before loading (see YAMLReader.firstAnchored)
-        }
     }
 }

@@ -114,7 +114,7 @@ public struct MessageRenderer: Sendable {
                 whatsapp = WhatsAppTemplateCall(name: binding.name, language: language, parameters: parameters)
             }
         } else {
-            if channel?.settings["smart_encoding"] == "true", let replaced = SMSEncoding.smartReplaced(text) {
+            if channel?.configuration.smartEncoding == true, let replaced = SMSEncoding.smartReplaced(text) {
                 text = replaced
             }
             encoding = SMSEncoding.of(text)
