@@ -120,6 +120,30 @@ struct RuleCheckTests {
         ])
     }
 
+    @Test func aChannelWithUnsetCredentialsAndNoFallbackIsAWarning() throws {
+        let yaml = """
+            version: 1
+            providers:
+              cod-fulfillment: { preset: cod-fulfillment, secret: s }
+            channels:
+              sms: { type: twilio, account_sid: AC1, auth_token: t, from: "+212500000000" }
+              wa: { type: whatsapp-cloud, phone_number_id: "1", token: "${WA_TOKEN}" }
+            rules:
+              - id: on-wa
+                when: { transition: { to: delivered } }
+                send: { channel: wa, template: t }
+              - id: on-wa-or-sms
+                when: { transition: { to: delivered } }
+                send: { channel: wa, template: t, fallback: sms }
+            """
+        let found = try check(yaml).filter { !$0.contains("whatsapp.yaml") && !$0.contains("is not set") }
+        #expect(found == [
+            "rules.yaml:10:22: warning: rule 'on-wa': channel 'wa' has unset credentials (WA_TOKEN) and the rule "
+                + "has no fallback: its messages will be held"
+        ])
+        #expect(try check(yaml, environment: ["WA_TOKEN": "x"]).filter { !$0.contains("whatsapp.yaml") } == [])
+    }
+
     @Test func unsetVariablesAreErrorsOrWarnings() throws {
         let yaml = """
             version: 1

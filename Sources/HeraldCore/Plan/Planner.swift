@@ -30,6 +30,9 @@ public struct Planner: Sendable {
         for (rule, result) in zip(ruleSet.rules, results) where result.matched {
             var rule = rule
             if let localeOverride { rule.send?.locale = localeOverride }
+            if let send = rule.send, let fallback = Self.fallback(for: send, in: ruleSet) {
+                rule.send?.channel = fallback
+            }
             guard let message = renderer.render(rule, event: event) else { continue }
             var deferred: Date?
             if let quiet = ruleSet.defaults.quietHours {
@@ -40,5 +43,16 @@ public struct Planner: Sendable {
             messages.append(PlannedMessage(message: message, deferredUntil: deferred))
         }
         return Plan(rules: results, messages: messages)
+    }
+
+    /// The channel a rule's message goes on instead of its own, decided when it is planned: its
+    /// `fallback`, when its channel cannot send (credentials unset) and the fallback can. So one
+    /// message exists, keyed by the channel it really uses, and none is left held.
+    public static func fallback(for send: Send, in ruleSet: RuleSet) -> String? {
+        guard let fallback = send.fallback, fallback != send.channel,
+            let channel = ruleSet.channel(named: send.channel), !channel.canSend,
+            ruleSet.channel(named: fallback)?.canSend == true
+        else { return nil }
+        return fallback
     }
 }

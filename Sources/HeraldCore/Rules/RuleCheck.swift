@@ -56,6 +56,17 @@ public struct RuleCheck {
                 report(.error, message, at: rule.location(of: part))
             }
             checkTemplate(rule, report: report)
+            if let send = rule.send, let channel = channelsByName[send.channel], !channel.canSend,
+                Planner.fallback(for: send, in: ruleSet) == nil
+            {
+                let unset = "rule '\(rule.id)': channel '\(channel.name)' has unset credentials "
+                    + "(\(channel.missing.joined(separator: ", ")))"
+                let held = "its messages will be held"
+                let message =
+                    send.fallback.map { "\(unset) and its fallback '\($0)' cannot send either: \(held)" }
+                    ?? "\(unset) and the rule has no fallback: \(held)"
+                report(.warning, message, at: rule.location(of: "send.channel"))
+            }
             if let send = rule.send, channelsByName[send.channel]?.type == "whatsapp-cloud",
                 !FileManager.default.fileExists(atPath: ((templatesPath as NSString).appendingPathComponent(send.template) as NSString).appendingPathComponent("whatsapp.yaml"))
             {
