@@ -116,8 +116,17 @@ public struct Dispatcher: Sendable {
     func deliverAddressed(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         let rule = ruleSet.rules.first { $0.id == message.rule }
         let atLeastOnce = rule?.send?.atLeastOnce ?? false
+        if let reason = Self.unsendableText(message.text) {
+            return (message, DeliveryUpdate(state: .failed, lastError: reason), false)
+        }
         guard let channel = channels[message.channel] else {
-            return (message, DeliveryUpdate(state: .held, lastError: "channel '\(message.channel)' is not configured (credentials unset?)"), false)
+            // Still unset: held again, and the attempt the claim counted is given back.
+            return (message, DeliveryUpdate(state: .held, lastError: heldReason(message)), true)
+        }
+        // Quiet hours hold at send time too: a message released by `herald retry`, or due again
+        // after a retry delay, waits for the end of the window in the recipient's time zone.
+        if let until = quietUntil(message) {
+            return (message, DeliveryUpdate(state: .pending, nextAttemptAt: until, lastError: message.lastError), true)
         }
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
         // WhatsApp) goes back to the queue without using an attempt.
@@ -141,6 +150,34 @@ public struct Dispatcher: Sendable {
             Timer(label: "herald_send_duration_seconds", dimensions: [("channel", message.channel)]).recordInterval(since: started)
         }
         return (message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback), false)
+    }
+
+    /// Why `text` must not reach a provider: empty (the message failed before it was rendered) or
+    /// holding an unrendered Mustache tag. Nil when it may be sent.
+    static func unsendableText(_ text: String) -> String? {
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return "refused to send an empty text (the message failed before rendering; herald retry renders it again)"
+        }
+        if let open = text.range(of: "{{"), text.range(of: "}}", range: open.upperBound..<text.endIndex) != nil {
+            return "refused to send an unrendered text (it still holds a {{…}} tag)"
+        }
+        return nil
+    }
+
+    /// Why a message of a channel that cannot send is held: the variables left unset, when the rules say.
+    func heldReason(_ message: OutboxMessage) -> String {
+        if let config = ruleSet.channel(named: message.channel), !config.missing.isEmpty {
+            return "channel '\(message.channel)' credentials not set: \(config.missing.joined(separator: ", "))"
+        }
+        return "channel '\(message.channel)' is not configured (credentials unset?)"
+    }
+
+    /// The end of the quiet hours when `now` is inside them for the message's recipient; nil otherwise.
+    func quietUntil(_ message: OutboxMessage) -> Date? {
+        guard let quiet = ruleSet.defaults.quietHours else { return nil }
+        let zone = PhoneNumber.timeZone(of: message.recipient)
+            ?? ruleSet.provider(named: message.provider)?.timeZone ?? ruleSet.defaults.timeZone
+        return quiet.deferral(at: clock(), timeZone: zone)
     }
 
     /// The update to record; the reasons a provider gives have phone numbers masked, as they

@@ -105,9 +105,19 @@ public struct EventProcessor: Sendable {
                 // resolves it again when `herald retry` releases the message.
                 state = .held
                 lastError = "recipient \(unsetTo) not set"
-            } else if let channel = ruleSet.channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
+            } else if let channel = ruleSet.channel(named: m.channel), !channel.canSend {
                 state = .held
                 lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+            }
+            if state != .pending {
+                // One line per message that will not go out by itself; no recipient, so no phone number.
+                logger.warning(
+                    state == .held ? "message held at planning" : "message failed at planning",
+                    metadata: [
+                        "herald.provider": "\(stored.provider)", "herald.event_id": "\(stored.id)",
+                        "herald.rule": "\(m.rule)", "herald.channel": "\(m.channel)",
+                        "herald.reason": "\(LogSafe.redactingPhones(lastError ?? "-"))",
+                    ])
             }
             return OutboxMessage(
                 idempotencyKey: key, eventID: stored.id, provider: stored.provider, orderReference: event.order.reference,
@@ -116,6 +126,15 @@ public struct EventProcessor: Sendable {
                 nextAttemptAt: state == .pending ? (planned.deferredUntil ?? now) : nil, lastError: lastError,
                 createdAt: now, whatsapp: m.whatsapp)
         }
+    }
+}
+
+extension EventProcessor {
+    /// `herald retry` of a message that failed before it had a text: the same event planned again
+    /// with today's rules and templates, for the same rule. Nil when the rule no longer yields a
+    /// message for the event (the caller keeps the stored one failed).
+    public func replanned(_ message: OutboxMessage, event: StoredEvent) async -> OutboxMessage? {
+        await outboxMessages(for: event).first { $0.rule == message.rule }
     }
 }
 

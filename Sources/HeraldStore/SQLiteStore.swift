@@ -289,6 +289,34 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// `herald retry` of a message that failed before it had a text: stores what planning it again
+    /// gave (text, locale, encoding, WhatsApp template call, and the reason when it failed again),
+    /// leaving its key. Only a `failed` message changes; returns whether it did.
+    @discardableResult
+    public func replan(id: Int64, with message: OutboxMessage) async throws -> Bool {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE messages SET text = ?, locale = ?, encoding = ?, segments = ?, whatsapp = ?, last_error = ?
+                    WHERE id = ? AND state = 'failed'
+                    """,
+                arguments: [
+                    message.text, message.locale, message.encoding, message.segments, message.whatsapp?.json,
+                    message.lastError, id,
+                ])
+            return db.changesCount > 0
+        }
+    }
+
+    /// One stored event by id; nil when it was pruned.
+    public func event(id: Int64) async throws -> StoredEvent? {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE id = ?", arguments: [id]).map(Self.storedEvent)
+        }
+    }
+
     // MARK: Processing
 
     /// Verified events not processed yet, in arrival order.
