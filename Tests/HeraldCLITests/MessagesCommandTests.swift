@@ -65,6 +65,60 @@ struct MessagesCommandTests {
         #expect(line.hasSuffix("recipient ${MERCHANT_PHONE} not set"))
     }
 
+    /// Held messages of two events of order ORD-000130 (out for delivery on WhatsApp and SMS,
+    /// delivered on SMS), with every channel's credentials unset.
+    func storeWithHeldMessages() async throws -> String {
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        let profile = ruleSet.provider(named: "cod-fulfillment")!
+        for file in ["03-out_for_delivery.json", "05-delivered.json"] {
+            let input = try Fixtures.envelope("cod-fulfillment", file)
+            let request = WebhookRequest(
+                provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+            let normalized = profile.normalize(request)
+            _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        }
+        let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
+        let processor = EventProcessor(
+            ruleSet: ruleSet, templates: templates, store: store,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await processor.processPending()
+        try await store.close()
+        return path
+    }
+
+    @Test func retryReleasesInBulkByStateChannelAndOrder() async throws {
+        let db = try await storeWithHeldMessages()
+        let store = try SQLiteStore(path: db)
+        let held = try await store.messages(MessageQuery(state: .held))
+        try await store.close()
+        let whatsapp = held.filter { $0.channel == "whatsapp" }.map(\.id).sorted()
+        let sms = held.filter { $0.channel == "sms" }.map(\.id).sorted()
+        #expect(!whatsapp.isEmpty && !sms.isEmpty)
+
+        let (none, noneOut, _) = try await HeraldProcess.run(
+            ["retry", "--db", db, "--state", "held", "--order", "ORD-404"])
+        #expect(none == 0)
+        #expect(noneOut.contains("released 0 held messages"))
+        let (status, stdout, _) = try await HeraldProcess.run(
+            ["retry", "--db", db, "--state", "held", "--channel", "whatsapp", "--order", "ORD-000130"])
+        #expect(status == 0)
+        #expect(stdout.contains(": " + whatsapp.map(String.init).joined(separator: " ")))
+        let (_, rest, _) = try await HeraldProcess.run(["retry", "--db", db, "--state", "held"])
+        #expect(rest.contains("released \(sms.count) held message"))
+        #expect(rest.contains(": " + sms.map(String.init).joined(separator: " ")))
+        let (_, pending, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "pending"])
+        #expect(pending.split(separator: "\n").count == held.count + 1)
+
+        let (badState, _, badStateErr) = try await HeraldProcess.run(["retry", "--db", db, "--state", "sent"])
+        #expect(badState != 0)
+        #expect(badStateErr.contains("--state must be held or failed"))
+        let (noState, _, noStateErr) = try await HeraldProcess.run(["retry", "--db", db, "--channel", "sms"])
+        #expect(noState != 0)
+        #expect(noStateErr.contains("add --state held|failed"))
+    }
+
     @Test func retryReleasesHeldMessagesOnce() async throws {
         let db = try await storeWithHeldMessage()
         let (_, listing, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "held"])
