@@ -67,6 +67,11 @@ extension Herald {
                     "channel credentials not set: its messages are held until they are",
                     metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
             }
+            do {
+                try await HeldMessages.count(in: store).log(to: logger)
+            } catch {
+                logger.error("could not count held messages", metadata: ["error": "\(error)"])
+            }
             let transport = URLSessionTransport()
             let processor = EventProcessor(
                 ruleSet: ruleSet, templates: templates, store: store, logger: logger, enricher: Enricher(transport: transport))
