@@ -96,7 +96,7 @@ public struct Dispatcher: Sendable {
     ///
     /// A message held because its rule's recipient variable was unset (its recipient is the rule's
     /// `to` as written, `${MERCHANT_PHONE}`) is addressed now from the rules as loaded, and held
-    /// again while the variable is still unset.
+    /// again, without using an attempt, while the variable is still unset.
     func deliver(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         guard message.recipient.contains("${") else { return await deliverAddressed(message, recovered: recovered) }
         let send = ruleSet.rules.first { $0.id == message.rule }?.send
@@ -104,7 +104,7 @@ public struct Dispatcher: Sendable {
         guard let send, send.unsetTo == nil, let raw = send.to,
             case .success(let number) = PhoneNumber.normalize(raw, defaultCountry: country)
         else {
-            return (message, DeliveryUpdate(state: .held, lastError: "recipient \(message.recipient) not set"), false)
+            return (message, DeliveryUpdate(state: .held, lastError: "recipient \(message.recipient) not set"), true)
         }
         var addressed = message
         addressed.recipient = number

@@ -30,6 +30,34 @@ struct CheckCommandTests {
         return (0, 0)
     }
 
+    @Test func misspeltChannelKeyIsAnErrorAtItsLineAndColumn() async throws {
+        var text = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(
+            of: "account_sid: \"${TWILIO_ACCOUNT_SID}\"", with: "acount_sid: \"${TWILIO_ACCOUNT_SID}\"")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let rules = folder.appendingPathComponent("rules.yaml").path
+        try text.write(toFile: rules, atomically: true, encoding: .utf8)
+
+        let (status, _, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates, "--allow-missing-env"])
+        #expect(status == 1)
+        let (line, column) = position(of: "acount_sid", in: text)
+        let (channelLine, channelColumn) = position(of: "sms: { type: twilio", in: text)
+        let unknown = "error: unknown key 'acount_sid' in channel 'sms' (did you mean 'account_sid'?)"
+        #expect(stderr.contains("\(rules):\(line):\(column): \(unknown)"))
+        let needs = "error: channel 'sms' (twilio) needs 'account_sid'"
+        #expect(stderr.contains("\(rules):\(channelLine):\(channelColumn): \(needs)"))
+        // serve reads the rules the same way: it refuses to start, with the same lines.
+        let (serveStatus, _, serveErr) = try await HeraldProcess.run(
+            [
+                "serve", "--rules", rules, "--templates", templates, "--db",
+                folder.appendingPathComponent("h.sqlite").path, "--port", "0",
+            ])
+        #expect(serveStatus == 1)
+        #expect(serveErr.contains("\(rules):\(line):\(column): error: unknown key 'acount_sid' in channel 'sms'"))
+    }
+
     @Test func brokenCopyPointsAtTheMistakes() async throws {
         var text = try String(contentsOf: Fixtures.root.appendingPathComponent("rules.yaml"), encoding: .utf8)
         text = text.replacingOccurrences(of: "template: delivered }", with: "template: delivred }")

@@ -160,6 +160,13 @@ struct SendTimeTests {
             let after = try #require(try await p.store.messages(MessageQuery()).first)
             #expect(after.state == .held)
             #expect(after.attempts == 0)
+            // What serve says at start-up.
+            let summary = try await HeldMessages.count(in: p.store)
+            #expect(summary.total == 1)
+            #expect(
+                summary.groups.map { "\($0.channel): \($0.count) \($0.reason)" } == [
+                    "sms: 1 channel 'sms' credentials not set: TWILIO_AUTH_TOKEN"
+                ])
             try await p.store.close()
         }
     }
