@@ -119,6 +119,49 @@ struct MessagesCommandTests {
         #expect(noStateErr.contains("add --state held|failed"))
     }
 
+    @Test func retryRendersAgainAMessageThatFailedBeforeItHadAText() async throws {
+        // Planned with a templates folder that has none of the rules' templates: failed, no text.
+        let path = Fixtures.temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let ruleSet = try Fixtures.shippedRuleSet()
+        let input = try Fixtures.envelope("cod-fulfillment", "05-delivered.json")
+        let profile = ruleSet.provider(named: "cod-fulfillment")!
+        let request = WebhookRequest(
+            provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        let wrong = FileManager.default.temporaryDirectory.appendingPathComponent("herald-wrong-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: wrong.appendingPathComponent("unrelated"), withIntermediateDirectories: true)
+        try "x".write(to: wrong.appendingPathComponent("unrelated/fr.mustache"), atomically: true, encoding: .utf8)
+        let processor = EventProcessor(
+            ruleSet: ruleSet, templates: try TemplateStore.load(path: wrong.path), store: store,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await processor.processPending()
+        let failed = try #require(try await store.messages(MessageQuery(state: .failed)).first)
+        #expect(failed.text.isEmpty)
+        try await store.close()
+        let rules = Fixtures.root.appendingPathComponent("rules.yaml").path
+
+        // Still the wrong folder: planned again, still failing, not released.
+        let (stillWrong, _, wrongErr) = try await HeraldProcess.run(
+            ["retry", "--db", path, "--rules", rules, "--templates", wrong.path, "\(failed.id)"])
+        #expect(stillWrong == 1)
+        #expect(wrongErr.contains("message \(failed.id): not released: template 'delivered'"))
+
+        let templates = Fixtures.root.appendingPathComponent("templates").path
+        let (status, stdout, _) = try await HeraldProcess.run(
+            ["retry", "--db", path, "--rules", rules, "--templates", templates, "--state", "failed"])
+        #expect(status == 0)
+        #expect(stdout.contains("released 1 failed message: \(failed.id)"))
+        let reopened = try SQLiteStore(path: path)
+        let released = try #require(try await reopened.messages(MessageQuery()).first)
+        try await reopened.close()
+        #expect(released.state == .pending)
+        #expect(released.text.hasPrefix("Bonjour Salma, votre commande ORD-000130 a bien été livrée."))
+        #expect(released.encoding == "GSM-7")
+    }
+
     @Test func retryReleasesHeldMessagesOnce() async throws {
         let db = try await storeWithHeldMessage()
         let (_, listing, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "held"])
