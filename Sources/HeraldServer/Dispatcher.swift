@@ -125,7 +125,8 @@ public struct Dispatcher: Sendable {
         }
         // Quiet hours hold at send time too: a message released by `herald retry`, or due again
         // after a retry delay, waits for the end of the window in the recipient's time zone.
-        if let until = quietUntil(message) {
+        // Not a recovered one: it may have gone out, and only the path below may decide that.
+        if !recovered, let until = quietUntil(message) {
             return (message, DeliveryUpdate(state: .pending, nextAttemptAt: until, lastError: message.lastError), true)
         }
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
