@@ -331,8 +331,9 @@ public final class SQLiteStore: Store {
                 update.channel, update.recipient, update.state.rawValue, now.timeIntervalSince1970,
                 refundAttempt ? 1 : 0, messageID,
             ])
-            if let suppression = update.suppression { try Self.add(suppression, db: db) }
             }
+            // Numbers the provider said opted out, in the transaction that records the outcome.
+            for suppression in updates.compactMap({ $0.update.suppression }) { try Self.add(suppression, db: db) }
         }
     }
 

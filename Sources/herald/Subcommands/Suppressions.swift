@@ -13,11 +13,12 @@ extension Herald {
                 herald suppressions add NUMBER [--channel C] [--reason TEXT]
                 herald suppressions remove NUMBER [--channel C]
 
-                A number is read as the rules read recipients: national numbers in defaults.country.
-                Without --channel an entry covers every channel; remove without --channel takes every
-                entry of the number off the list. A message to a suppressed number ends `suppressed`
-                and reaches no provider. Twilio's 21610 (the customer replied STOP) adds the number
+                A number is read as the rules read recipients: national numbers in defaults.country. \
+                Without --channel an entry covers every channel; remove without --channel takes every \
+                entry of the number off the list. A message to a suppressed number ends `suppressed` \
+                and reaches no provider. Twilio's 21610 (the customer replied STOP) adds the number \
                 by itself (source provider-error).
+
                 Exit status: 0 done; 1 no store, or remove found nothing to remove; 2 bad arguments.
                 """)
 
