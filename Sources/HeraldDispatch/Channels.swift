@@ -34,6 +34,10 @@ public enum SendOutcome: Sendable, Equatable {
     case fallback(String)
     /// Sent, but no answer: retried only if the channel deduplicates or the rule allows it.
     case unknownOutcome(String)
+    /// Refused because the recipient opted out (Twilio 21610): fails, and the number is suppressed
+    /// on every channel. WhatsApp's 131050 is not one: it refuses marketing templates only, and
+    /// Herald's order updates still reach the customer.
+    case optedOut(String)
 }
 
 /// A way to reach a phone: Twilio SMS, the WhatsApp Cloud API, or a generic HTTP gateway.
@@ -162,7 +166,8 @@ public struct TwilioChannel: MessageChannel {
         case (429, _), (_, 20429?): return .retry(reason, after: Channels.retryAfter(response))
         case (500..., _): return .retry(reason, after: Channels.retryAfter(response))
         case (401, _), (_, 20003?): return .hold(reason)
-        default: return .failed(reason)  // 21211, 21614, 21635 invalid To; 21610 STOP; 21408 geo permission; other 4xx
+        case (_, 21610?): return .optedOut(reason)
+        default: return .failed(reason)  // 21211, 21614, 21635 invalid To; 21408 geo permission; other 4xx
         }
     }
 }

@@ -116,6 +116,7 @@ public struct Dispatcher: Sendable {
     func deliverAddressed(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         let rule = ruleSet.rules.first { $0.id == message.rule }
         let atLeastOnce = rule?.send?.atLeastOnce ?? false
+        if let suppressed = await suppressedUpdate(for: message) { return (message, suppressed, true) }
         if let reason = Self.unsendableText(message.text) {
             return (message, DeliveryUpdate(state: .failed, lastError: reason), false)
         }
@@ -186,6 +187,7 @@ public struct Dispatcher: Sendable {
     func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
         var update = unmaskedUpdate(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
         update.lastError = update.lastError.map(LogSafe.redactingPhones)
+        if let reason = update.suppression?.reason { update.suppression?.reason = LogSafe.redactingPhones(reason) }
         if case .hold = outcome {
             logger.critical(
                 "channel credentials rejected: messages held until fixed, then herald retry",
@@ -220,6 +222,8 @@ public struct Dispatcher: Sendable {
         case .unknownOutcome(let reason):
             if channel.isIdempotent || atLeastOnce { return retry(reason, after: nil) }
             return DeliveryUpdate(state: .failed, lastError: "unknown outcome: \(reason)")
+        case .optedOut(let reason):
+            return DeliveryUpdate(state: .failed, lastError: reason, suppression: optOut(of: message, reason, at: now))
         }
     }
 
@@ -233,6 +237,7 @@ public struct Dispatcher: Sendable {
             ]
             if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
             logger.info("send attempt recorded", metadata: metadata)
+            if update.suppression != nil { logger.notice("recipient opted out: number suppressed", metadata: metadata) }
         }
         do {
             try await store.record(updates.map { ($0.0.id, $0.1, $0.2) }, at: clock())

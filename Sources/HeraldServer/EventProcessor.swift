@@ -41,6 +41,7 @@ public struct EventProcessor: Sendable {
         guard !events.isEmpty else { return 0 }
         var batch: [(eventID: Int64, messages: [OutboxMessage])] = []
         for stored in events { batch.append((stored.id, await outboxMessages(for: stored))) }
+        batch = try await suppressing(batch)
         // One transaction (one fsync) for the whole batch.
         let inserted = try await store.completeProcessing(batch, at: clock())
         let total = inserted.reduce(0, +)

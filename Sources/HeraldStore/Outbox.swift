@@ -13,6 +13,8 @@ public struct OutboxMessage: Sendable, Equatable {
         case failed
         /// Waiting for the operator: the channel's credentials are not set (`herald retry` releases it).
         case held
+        /// Not sent, and never will be: the recipient is on the suppression list (`lastError` says why).
+        case suppressed
     }
 
     public var id: Int64
@@ -101,11 +103,16 @@ public struct DeliveryUpdate: Sendable {
     public var channel: String?
     /// The recipient, when it was resolved at sending (a rule's `to` whose variable was unset).
     public var recipient: String?
+    /// A number to put on the suppression list in the same transaction (the provider said the
+    /// recipient opted out).
+    public var suppression: Suppression?
 
     public init(
         state: OutboxMessage.State, nextAttemptAt: Date? = nil, lastError: String? = nil,
-        providerMessageID: String? = nil, channel: String? = nil, recipient: String? = nil
+        providerMessageID: String? = nil, channel: String? = nil, recipient: String? = nil,
+        suppression: Suppression? = nil
     ) {
+        self.suppression = suppression
         self.state = state
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError

@@ -17,6 +17,9 @@ public final class SQLiteStore: Store {
     private let transactions = Counter()
     private let checkpointer: Checkpointer
 
+    /// Whether `close()` was called: every query then throws `StoreError.closed`.
+    var isClosedNow: Bool { isClosed.load(ordering: .acquiring) }
+
     /// Write transactions committed since opening; with group commit, fewer than events recorded.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
@@ -210,6 +213,67 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "ALTER TABLE orders ADD COLUMN remembered TEXT")
             try db.execute(sql: "ALTER TABLE events ADD COLUMN inherited TEXT")
         }
+        // Every state DESIGN.md names may be stored (v2's CHECK knew five): SQLite cannot alter a
+        // CHECK, so the table is rebuilt with the same columns, rows and indexes.
+        migrator.registerMigration("v6-message-states") { db in
+            // Written out, not taken from `OutboxMessage.State`: a migration never changes once shipped.
+            let states = """
+                'pending', 'sending', 'unknown', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'held',
+                'suppressed'
+                """
+            let columns = """
+                id, idempotency_key, event_id, provider, order_reference, rule, channel, recipient, locale, text,
+                encoding, segments, state, attempts, next_attempt_at, lease_expires_at, last_error,
+                provider_message_id, created_at, sent_at, whatsapp
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages_v6 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        event_id INTEGER NOT NULL REFERENCES events(id),
+                        provider TEXT NOT NULL,
+                        order_reference TEXT,
+                        rule TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        locale TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        encoding TEXT,
+                        segments INTEGER,
+                        state TEXT NOT NULL CHECK (state IN (\(states))),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL,
+                        lease_expires_at REAL,
+                        last_error TEXT,
+                        provider_message_id TEXT,
+                        created_at REAL NOT NULL,
+                        sent_at REAL,
+                        whatsapp TEXT
+                    );
+                    INSERT INTO messages_v6 (\(columns)) SELECT \(columns) FROM messages;
+                    DROP TABLE messages;
+                    ALTER TABLE messages_v6 RENAME TO messages;
+                    CREATE INDEX messages_due ON messages(state, next_attempt_at);
+                    CREATE INDEX messages_order ON messages(order_reference);
+                    """)
+        }
+        // The numbers Herald sends nothing to (`Suppression`); channel NULL: every channel. One
+        // entry per number and scope.
+        migrator.registerMigration("v7-suppressions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE suppressions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        number TEXT NOT NULL,
+                        channel TEXT,
+                        reason TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE UNIQUE INDEX suppressions_scope ON suppressions(number, IFNULL(channel, ''));
+                    """)
+        }
         return migrator
     }()
 
@@ -268,6 +332,8 @@ public final class SQLiteStore: Store {
                 refundAttempt ? 1 : 0, messageID,
             ])
             }
+            // Numbers the provider said opted out, in the transaction that records the outcome.
+            for suppression in updates.compactMap({ $0.update.suppression }) { try Self.add(suppression, db: db) }
         }
     }
 

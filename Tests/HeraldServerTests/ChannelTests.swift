@@ -40,6 +40,8 @@ struct ChannelTests {
             (400, #"{"error":{"code":131026,"message":"Message undeliverable"}}"#, "failed"),
             (400, #"{"error":{"code":100,"message":"Invalid parameter"}}"#, "failed"),
             (400, #"{"error":{"code":131047,"message":"Re-engagement message"}}"#, "fallback"),
+            // The customer stopped marketing messages only: this message fails, the number stays reachable.
+            (400, #"{"error":{"code":131050,"message":"Unable to deliver the message"}}"#, "failed"),
             (401, #"{"error":{"code":190,"message":"Session has expired"}}"#, "hold"),
             (429, #"{"error":{"code":130429,"message":"Rate limit hit"}}"#, "retry"),
             (400, #"{"error":{"code":131056,"message":"Pair rate limit hit"}}"#, "retry"),
@@ -56,7 +58,7 @@ struct ChannelTests {
         arguments: [
             (400, #"{"code":21211,"message":"Invalid 'To' Phone Number"}"#, "failed"),
             (400, #"{"code":21614,"message":"not a mobile number"}"#, "failed"),
-            (400, #"{"code":21610,"message":"Attempt to send to unsubscribed recipient"}"#, "failed"),
+            (400, #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}"#, "opted out"),
             (400, #"{"code":21408,"message":"Permission to send an SMS has not been enabled for the region"}"#, "failed"),
             (429, #"{"code":20429,"message":"Too Many Requests"}"#, "retry"),
             (500, #"{"code":20500,"message":"Internal Server Error"}"#, "retry"),
@@ -96,6 +98,7 @@ struct ChannelTests {
         case .hold: return "hold"
         case .fallback: return "fallback"
         case .unknownOutcome: return "unknown"
+        case .optedOut: return "opted out"
         }
     }
 }

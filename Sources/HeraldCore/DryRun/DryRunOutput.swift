@@ -73,6 +73,9 @@ extension DryRunResult {
             if let duplicateOf = message.duplicateOf {
                 lines.append("           duplicate of \(duplicateOf): not sent again")
             }
+            if let suppressed = message.suppressed {
+                lines.append("           suppressed: \(suppressed) (not sent)")
+            }
             for problem in m.problems { lines.append("           problem: \(problem) (the message fails)") }
             if !m.text.isEmpty {
                 for textLine in m.text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -118,6 +121,8 @@ extension DryRunMessage {
         members.append(("problems", .array(m.problems.map(JSONValue.string))))
         // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
         members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
+        // Only on a message to a suppressed number (`--db`), so that the usual line keeps its keys.
+        if let suppressed { members.append(("suppressed", .string(suppressed))) }
         return .object(members)
     }
 }
@@ -212,7 +217,9 @@ extension DryRunSummary {
         let perChannel = byChannelAndLocale.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append(
             "\(messages) message\(messages == 1 ? "" : "s")\(perChannel.isEmpty ? "" : " (\(perChannel))"), "
-                + "\(suppressed) suppressed as duplicates, \(segments) SMS segment\(segments == 1 ? "" : "s")")
+                + "\(suppressed) suppressed as duplicates, "
+                + (optedOut > 0 ? "\(optedOut) to suppressed numbers, " : "")
+                + "\(segments) SMS segment\(segments == 1 ? "" : "s")")
         return lines.joined(separator: "\n")
     }
 }

@@ -35,6 +35,9 @@ public struct DryRunMessage: Sendable {
     public var planned: PlannedMessage
     /// An earlier input that already yielded this idempotency key: the worker would not send it again.
     public var duplicateOf: String?
+    /// Why the recipient is on the live store's suppression list (`--db`): the worker would keep
+    /// the message as `suppressed` and send nothing.
+    public var suppressed: String? = nil
 }
 
 /// Runs captured webhooks through the pure core in order, with an in-memory order state and
@@ -50,6 +53,8 @@ public final class DryRunSession {
     private var orders: [String: OrderState] = [:]
     private var seenEvents: [String: String] = [:]
     private var seenKeys: [String: String] = [:]
+    /// E.164 → the entries of the live suppression list: (channel, nil for every channel; reason).
+    private var suppressions: [String: [(channel: String?, reason: String)]] = [:]
     public private(set) var summary = DryRunSummary()
 
     public init(ruleSet: RuleSet, templates: TemplateStore, now: Date?, localeOverride: String? = nil) {
@@ -67,6 +72,18 @@ public final class DryRunSession {
     /// Starts from a live store's outbox (`--db`): these keys were already sent or queued.
     public func knowMessage(idempotencyKey: String, source: String) {
         seenKeys[idempotencyKey] = source
+    }
+
+    /// Starts from a live store's suppression list (`--db`): nothing is sent to `number` on
+    /// `channel` (every channel when nil).
+    public func knowSuppression(number: String, channel: String?, reason: String) {
+        suppressions[number, default: []].append((channel, reason))
+    }
+
+    /// Why a message to `number` on `channel` would be suppressed, nil when it would go.
+    func suppression(of number: String?, channel: String) -> String? {
+        guard let number, let entries = suppressions[number] else { return nil }
+        return entries.first { $0.channel == nil || $0.channel == channel }?.reason
     }
 
     /// An input that could not be read or decoded; counted in the summary.
@@ -143,7 +160,12 @@ public final class DryRunSession {
             if let key = planned.message.idempotencyKey {
                 if let first = seenKeys[key] { duplicateOf = first } else { seenKeys[key] = input.name }
             }
-            result.messages.append(DryRunMessage(planned: planned, duplicateOf: duplicateOf))
+            var message = DryRunMessage(planned: planned, duplicateOf: duplicateOf)
+            // As the processor decides: a message that fails stays failed, a duplicate is not stored.
+            if duplicateOf == nil, planned.message.problems.isEmpty {
+                message.suppressed = suppression(of: planned.message.to, channel: planned.message.channel)
+            }
+            result.messages.append(message)
         }
         return result
     }
@@ -159,6 +181,8 @@ public struct DryRunSummary: Sendable {
     public var stale = 0
     public var messages = 0
     public var suppressed = 0
+    /// Messages to numbers on the suppression list (`--db`): not sent.
+    public var optedOut = 0
     public var segments = 0
     public var byChannelAndLocale: [String: Int] = [:]
 
@@ -172,6 +196,10 @@ public struct DryRunSummary: Sendable {
         for message in result.messages {
             if message.duplicateOf != nil {
                 suppressed += 1
+                continue
+            }
+            if message.suppressed != nil {
+                optedOut += 1
                 continue
             }
             messages += 1

@@ -35,7 +35,7 @@ extension Herald {
         @Option(help: "Render every message in this locale.")
         var locale: String?
 
-        @Option(help: "Start from this live store's order state and outbox (read only).")
+        @Option(help: "Start from this live store's order state, outbox and suppression list (read only).")
         var db: String?
 
         @Option(help: "Compare the JSON Lines output with this saved file and print the differences.")
@@ -66,6 +66,12 @@ extension Herald {
                     // The live outbox: a message it already holds would not be sent again.
                     for message in try await store.messages(MessageQuery(limit: Int.max)) {
                         session.knowMessage(idempotencyKey: message.idempotencyKey, source: "outbox message \(message.id)")
+                    }
+                    // The live suppression list: a message to a number on it would not be sent.
+                    for entry in try await store.suppressions(numbers: nil) {
+                        session.knowSuppression(
+                            number: entry.number, channel: entry.scope.channel,
+                            reason: "\(entry.reason) (\(entry.source.rawValue))")
                     }
                     try await store.close()
                 } catch {
