@@ -26,6 +26,9 @@ extension Herald {
         @Option(help: "Seconds a connection may send nothing before it is closed (slow or idle clients).")
         var idleTimeout: Double = 30
 
+        @Option(help: "Seconds in-flight work may take to finish after SIGTERM or SIGINT.")
+        var drainTime: Double = 10
+
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
@@ -62,6 +65,11 @@ extension Herald {
                 throw ExitCode(2)
             }
             configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+            guard drainTime >= 0 else {
+                printError("error: --drain-time must be 0 seconds or more")
+                throw ExitCode(2)
+            }
+            configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
@@ -84,7 +92,12 @@ extension Herald {
                             "herald.providers": "\(ruleSet.providers.map(\.name).joined(separator: ","))",
                         ])
                 })
-            try await app.runService()
+            do {
+                try await runUntilStopped(app, configuration: configuration, logger: logger)
+            } catch let error as ServeError {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 }
