@@ -86,4 +86,42 @@ struct CheckCommandTests {
             ])
         #expect(stderr.contains("1 error"))
     }
+
+    /// A Standard Webhooks secret that is not base64 would refuse every webhook: check says where.
+    @Test func secretThatDoesNotDecodeIsReportedAtItsLine() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let rules = folder.appendingPathComponent("rules.yaml").path
+        try """
+            version: 1
+            providers:
+              sw:
+                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
+                fields: { order.reference: id, order.status: status }
+                dedupe: [header:webhook-id]
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+        let (status, stdout, _) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_not*base64"])
+        #expect(status == 1)
+        #expect(stdout.contains(
+            "\(rules):4:50: error: provider 'sw': the secret in ${SW_SECRET} is not a base64 whsec_ key"))
+        #expect(!stdout.contains("not*base64"))
+        // Unpadded base64 is a valid key.
+        let (fine, fineOut, _) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_AAECAwQFBgcICQ"])
+        #expect(fine == 0, "\(fineOut)")
+    }
+
+    @Test(arguments: [false, true])
+    func missingOrEmptyTemplatesFolderStopsCheck(empty: Bool) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        if empty { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let rules = Fixtures.root.appendingPathComponent("rules.yaml").path
+        let (status, stdout, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", folder.path, "--allow-missing-env"])
+        #expect(status == 1)
+        let reason = empty ? "no templates in this folder" : "no templates folder here"
+        #expect(stderr.contains("\(folder.path): error: \(reason)"))
+        #expect(!stdout.contains("does not exist"))  // not one line per rule
+    }
 }
