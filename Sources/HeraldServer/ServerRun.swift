@@ -6,7 +6,7 @@ import NIOCore
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why `herald serve` stopped without serving, with what to do about it.

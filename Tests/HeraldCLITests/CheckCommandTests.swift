@@ -92,19 +92,20 @@ struct CheckCommandTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let rules = folder.appendingPathComponent("rules.yaml").path
-        try """
+        let yaml = """
             version: 1
             providers:
               sw:
                 verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
                 fields: { order.reference: id, order.status: status }
                 dedupe: [header:webhook-id]
-            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            """
+        try yaml.write(toFile: rules, atomically: true, encoding: .utf8)
         let (status, stdout, _) = try await HeraldProcess.run(
             ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_not*base64"])
         #expect(status == 1)
-        #expect(stdout.contains(
-            "\(rules):4:50: error: provider 'sw': the secret in ${SW_SECRET} is not a base64 whsec_ key"))
+        let expected = "\(rules):4:50: error: provider 'sw': the secret in ${SW_SECRET} is not a base64 whsec_ key"
+        #expect(stdout.contains(expected))
         #expect(!stdout.contains("not*base64"))
         // Unpadded base64 is a valid key.
         let (fine, fineOut, _) = try await HeraldProcess.run(

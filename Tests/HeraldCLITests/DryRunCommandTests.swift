@@ -65,7 +65,8 @@ struct DryRunCommandTests {
         #expect(stdout.contains("duplicate of \(root.path)/samples/cod-fulfillment/sequence/03-out_for_delivery.json"))
         #expect(stdout.contains("stale: older than the order's known status, sends nothing"))
         #expect(stdout.contains("30 inputs: 22 verified, 0 failed verification, 0 with errors; 3 duplicates, 1 stale"))
-        #expect(stdout.contains("\n9 messages would be sent (sms/ar 1, sms/en 2, sms/fr 3, whatsapp/ar 2, whatsapp/fr 1)"))
+        let perChannel = "sms/ar 1, sms/en 2, sms/fr 3, whatsapp/ar 2, whatsapp/fr 1"
+        #expect(stdout.contains("\n9 messages would be sent (\(perChannel))"))
         #expect(stdout.contains("not sent: 0 duplicate, 0 suppressed, 6 deferred (quiet hours), 0 held, 3 failed"))
         let english = try await dryRun(["--locale", "en", root.appendingPathComponent("samples/cod-fulfillment/delivered.json").path])
         #expect(english.1.contains("│ Hi Karim, your order ORD-000129 has been delivered. Thank you, and enjoy!"))

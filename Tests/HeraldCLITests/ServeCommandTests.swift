@@ -94,8 +94,8 @@ struct ServeCommandTests {
 
         let db = folder.appendingPathComponent("second.sqlite").path
         let started = Date()
-        let second = try HeraldProcess(
-            ["serve", "--rules", rulesPath, "--db", db, "--port", "\(port)"], environment: environment)
+        let arguments = ["serve", "--rules", rulesPath, "--db", db, "--port", "\(port)"]
+        let second = try HeraldProcess(arguments, environment: environment)
         defer { second.terminate() }
         let status = await second.wait(seconds: 5)
         #expect(status == 1, "\(second.stderr)")

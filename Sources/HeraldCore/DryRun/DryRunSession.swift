@@ -163,9 +163,8 @@ public final class DryRunSession {
             // The rules are evaluated against what the order state says now, to show what it would do.
             if let reference = event.order.reference, normalized.parseError == nil {
                 let known = orders[input.provider + "\u{1F}" + reference]
-                event = OrderDecision.decide(
-                    event, profile: profile, known: known, source: ValueSource(from: input.name, event: event.event)
-                ).event
+                let source = ValueSource(from: input.name, event: event.event)
+                event = OrderDecision.decide(event, profile: profile, known: known, source: source).event
             }
             result.event = event
             guard normalized.parseError == nil else { return result }
