@@ -107,6 +107,17 @@ struct CheckCommandTests {
         let expected = "\(rules):4:50: error: provider 'sw': the secret in ${SW_SECRET} is not a base64 whsec_ key"
         #expect(stdout.contains(expected))
         #expect(!stdout.contains("not*base64"))
+        // serve starts anyway (other providers keep working) and says it at start-up.
+        let badSecret = ["SW_SECRET": "whsec_not*base64"]
+        let serve = try HeraldProcess(
+            ["serve", "--rules", rules, "--templates", templates, "--port", "0"], environment: badSecret)
+        defer { serve.terminate() }
+        #expect(await serve.waitForLog("herald is listening"))
+        #expect(serve.stderr.contains("configuration problem"))
+        #expect(serve.stderr.contains("herald.at=\(rules):4:50"))
+        #expect(!serve.stderr.contains("not*base64"))
+        serve.process.terminate()
+        #expect(await serve.wait(seconds: 20) == 0)
         // Unpadded base64 is a valid key.
         let (fine, fineOut, _) = try await HeraldProcess.run(
             ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_AAECAwQFBgcICQ"])

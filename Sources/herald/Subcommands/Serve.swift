@@ -45,6 +45,16 @@ extension Herald {
                         "herald.at": "\(missing.file):\(missing.line):\(missing.column)",
                     ])
             }
+            // What `herald check` reports as errors without stopping the load (a secret that is not
+            // base64: that provider's webhooks are refused with 401 until it is fixed).
+            for problem in ruleSet.warnings where problem.severity == .error {
+                logger.error(
+                    "configuration problem",
+                    metadata: [
+                        "herald.at": "\(problem.file):\(problem.line):\(problem.column)",
+                        "herald.problem": "\(problem.message)",
+                    ])
+            }
             for provider in ruleSet.providers where !provider.verification.missingVariables.isEmpty {
                 logger.warning(
                     "provider answers 503 until its secret is set",
