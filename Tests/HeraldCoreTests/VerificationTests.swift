@@ -230,6 +230,8 @@ struct StandardWebhooksTests {
                 HeaderField(name: "svix-signature", value: Self.signature),
             ], body: Self.body, receivedAt: now)
         #expect(verification(secrets: [Self.secret]).verify(svix, now: now) == .verified)
+        // `dedupe: [header:webhook-id]` finds the id too.
+        #expect(FieldSource(parsing: "header:webhook-id").value(in: svix, body: nil) == .string(Self.id))
         // The webhook-* headers win when both are sent.
         var both = svix
         let zeros = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
