@@ -167,7 +167,8 @@ struct IntakeTests {
             """
         let padded = "whsec_" + Data((0..<31).map { UInt8($0) }).base64EncodedString()
         let unpadded = padded.replacingOccurrences(of: "=", with: "")
-        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment(["SW_SECRET": unpadded]))
+        let environment = Environment(["SW_SECRET": unpadded])
+        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: environment)
         let harness = try Harness(ruleSet: ruleSet)
         let body = Array(#"{"id":"A1","status":"paid"}"#.utf8)
         let now = Int(Date().timeIntervalSince1970)
