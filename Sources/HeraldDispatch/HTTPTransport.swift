@@ -1,20 +1,26 @@
 import Foundation
+import HeraldCore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// An outgoing HTTP request, built by a channel.
+/// An outgoing HTTP request, built by a channel or the enricher.
 public struct OutgoingRequest: Sendable, Equatable {
     public var method: String
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]
 
+    /// Every request says `User-Agent: herald/<version>` (`HeraldVersion.userAgent`) unless its
+    /// headers name another one (an HTTP gateway's configured headers win).
     public init(method: String = "POST", url: URL, headers: [String: String], body: [UInt8]) {
         self.method = method
         self.url = url
         self.headers = headers
+        if !headers.keys.contains(where: { $0.caseInsensitiveCompare("User-Agent") == .orderedSame }) {
+            self.headers["User-Agent"] = HeraldVersion.userAgent
+        }
         self.body = body
     }
 }

@@ -160,7 +160,10 @@ public struct WorkLoop: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if try await work() > 0 { continue }
+            } catch is CancellationError {
+                return  // the group is stopping (SIGTERM, or another service failed): not a failure
             } catch {
+                if Task.isCancelled { return }
                 logger.error("work failed; will try again", metadata: ["herald.loop": "\(name)", "error": "\(error)"])
             }
             await wakeup.wait(timeout: idleInterval)

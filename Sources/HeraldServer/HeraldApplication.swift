@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodySize: Int = 1 << 20
     /// A connection that sends nothing for this long is closed.
     public var idleTimeout: TimeAmount = .seconds(30)
+    /// After SIGTERM or SIGINT, how long in-flight work may take to finish before it is cancelled.
+    public var drainTime: Duration = .seconds(10)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20) {
         self.host = host

@@ -38,7 +38,12 @@ public final class Wakeup: Sendable {
     private func waitForSignal() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
+                // Cancelled before the continuation is stored: `onCancel` has already run and found
+                // nothing to resume, so resume now. Checked under the lock, so a cancellation that
+                // comes later finds the continuation stored (a loop cancelled while it handled a
+                // failure used to wait here forever, deaf to SIGTERM).
                 let resumeNow = state.withLock { state -> Bool in
+                    if Task.isCancelled { return true }
                     if state.signalled {
                         state.signalled = false
                         return true

@@ -114,4 +114,54 @@ struct CheckCommandTests {
             ])
         #expect(stderr.contains("1 error"))
     }
+
+    /// A Standard Webhooks secret that is not base64 would refuse every webhook: check says where.
+    @Test func secretThatDoesNotDecodeIsReportedAtItsLine() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let rules = folder.appendingPathComponent("rules.yaml").path
+        let yaml = """
+            version: 1
+            providers:
+              sw:
+                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
+                fields: { order.reference: id, order.status: status }
+                dedupe: [header:webhook-id]
+            """
+        try yaml.write(toFile: rules, atomically: true, encoding: .utf8)
+        let (status, stdout, _) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_not*base64"])
+        #expect(status == 1)
+        let expected = "\(rules):4:50: error: provider 'sw': the secret in ${SW_SECRET} is not a base64 whsec_ key"
+        #expect(stdout.contains(expected))
+        #expect(!stdout.contains("not*base64"))
+        // serve starts anyway (other providers keep working) and says it at start-up.
+        let badSecret = ["SW_SECRET": "whsec_not*base64"]
+        let serve = try HeraldProcess(
+            ["serve", "--rules", rules, "--templates", templates, "--port", "0"], environment: badSecret)
+        defer { serve.terminate() }
+        #expect(await serve.waitForLog("herald is listening"))
+        #expect(serve.stderr.contains("configuration problem"))
+        #expect(serve.stderr.contains("herald.at=\(rules):4:50"))
+        #expect(!serve.stderr.contains("not*base64"))
+        serve.process.terminate()
+        #expect(await serve.wait(seconds: 20) == 0)
+        // Unpadded base64 is a valid key.
+        let (fine, fineOut, _) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_AAECAwQFBgcICQ"])
+        #expect(fine == 0, "\(fineOut)")
+    }
+
+    @Test(arguments: [false, true])
+    func missingOrEmptyTemplatesFolderStopsCheck(empty: Bool) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
+        if empty { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let rules = Fixtures.root.appendingPathComponent("rules.yaml").path
+        let (status, stdout, stderr) = try await HeraldProcess.run(
+            ["check", "--rules", rules, "--templates", folder.path, "--allow-missing-env"])
+        #expect(status == 1)
+        let reason = empty ? "no templates in this folder" : "no templates folder here"
+        #expect(stderr.contains("\(folder.path): error: \(reason)"))
+        #expect(!stdout.contains("does not exist"))  // not one line per rule
+    }
 }

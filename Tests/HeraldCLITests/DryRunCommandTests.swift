@@ -9,8 +9,14 @@ struct DryRunCommandTests {
     let root = Fixtures.root
     var rules: String { root.appendingPathComponent("rules.yaml").path }
     var templates: String { root.appendingPathComponent("templates").path }
-    /// The documented test secrets of samples/README.md.
-    let environment = Fixtures.environment.values.merging(["MERCHANT_PHONE": "+22236000000"]) { $1 }
+    /// The documented test secrets of samples/README.md, and channel credentials (any value: dry-run
+    /// sends nothing), so that messages show as sent rather than held.
+    let environment = Fixtures.environment.values.merging(DryRunCommandTests.channelCredentials) { $1 }
+        .merging(["MERCHANT_PHONE": "+22236000000"]) { $1 }
+    static let channelCredentials = [
+        "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006",
+        "WA_PHONE_NUMBER_ID": "1", "WA_TOKEN": "w",
+    ]
 
     func dryRun(_ arguments: [String], environment: [String: String]? = nil) async throws -> (Int32?, String, String) {
         try await HeraldProcess.run(
@@ -27,7 +33,9 @@ struct DryRunCommandTests {
     @Test func samplesMatchTheGoldenJSONLines() async throws {
         let (status, stdout, stderr) = try await dryRun(
             ["--format", "json", "--now", "2026-05-10T12:00:00Z", root.appendingPathComponent("samples").path])
-        #expect(status == 0, "\(stderr)")
+        // Exit 1: Wakilni sends no customer and the shipped rules do not enrich it, so its three
+        // messages would fail ("recipient: the event has no customer.phone"), as in the worker.
+        #expect(status == 1, "\(stderr)")
         let lines = stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 30)
         for line in lines {
@@ -50,13 +58,16 @@ struct DryRunCommandTests {
 
     @Test func textShowsEveryLanguageAndASummary() async throws {
         let (status, stdout, _) = try await dryRun([root.appendingPathComponent("samples").path])
-        #expect(status == 0)
+        #expect(status == 1)  // Wakilni's messages fail without enrichment (see the golden test)
         #expect(stdout.contains("│ Bonjour Salma, votre commande ORD-000130 est en cours de livraison"))
         #expect(stdout.contains("│ مرحباً نادين، تم توصيل طلبك \u{2068}EAA6CAC9E1\u{2069} بنجاح. شكراً لثقتك!"))
         #expect(stdout.contains("deferred until 2026-01-08T05:30:00.000Z (quiet hours)"))
         #expect(stdout.contains("duplicate of \(root.path)/samples/cod-fulfillment/sequence/03-out_for_delivery.json"))
         #expect(stdout.contains("stale: older than the order's known status, sends nothing"))
         #expect(stdout.contains("30 inputs: 22 verified, 0 failed verification, 0 with errors; 3 duplicates, 1 stale"))
+        let perChannel = "sms/ar 1, sms/en 2, sms/fr 3, whatsapp/ar 2, whatsapp/fr 1"
+        #expect(stdout.contains("\n9 messages would be sent (\(perChannel))"))
+        #expect(stdout.contains("not sent: 0 duplicate, 0 suppressed, 6 deferred (quiet hours), 0 held, 3 failed"))
         let english = try await dryRun(["--locale", "en", root.appendingPathComponent("samples/cod-fulfillment/delivered.json").path])
         #expect(english.1.contains("│ Hi Karim, your order ORD-000129 has been delivered. Thank you, and enjoy!"))
     }
@@ -248,5 +259,94 @@ struct DryRunCommandTests {
         #expect(status == 0, "\(stderr)")
         #expect(stdout.contains("  message  delivered → sms to +22242345678"))
         #expect(stdout.contains("customer.phone: from stored event 1, order.new"))
+    }
+
+    /// A forged envelope (the real body, a wrong signature, the secret set) is refused with 401 by
+    /// the worker: dry-run lists no message, shows the rules, and exits 1.
+    @Test func forgedEnvelopeListsNoMessageAndExits1() async throws {
+        let folder = try temporaryFolder()
+        let body = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
+        let forged = JSONValue.object([
+            ("provider", .string("cod-fulfillment")),
+            ("headers", .object([("X-Webhook-Signature", .string(Fixtures.hmacHex(Array(body.utf8), secret: "x")))])),
+            ("body", .string(body)),
+        ]).serialized()
+        let file = folder.appendingPathComponent("forged.json")
+        try forged.write(to: file, atomically: true, encoding: .utf8)
+
+        let (status, stdout, _) = try await dryRun(["--format", "json", file.path])
+        #expect(status == 1)
+        let result = try #require(try? JSONParser.parse(Array(stdout.utf8)))
+        #expect(result["verification"] == .string("failed"))
+        #expect(result["messages"] == .array([]))
+        #expect(result["refused"] == .string("verification failed: the worker answers 401 and sends nothing"))
+        let matched = result["rules"]?.arrayValue?.filter { $0["matched"] == .bool(true) }
+            .compactMap { $0["id"]?.scalarText }
+        #expect(matched == ["delivered"])
+
+        let (textStatus, text, _) = try await dryRun([file.path])
+        #expect(textStatus == 1)
+        #expect(text.contains("  note     not sent: verification failed: the worker answers 401 and sends nothing"))
+        #expect(text.contains("✓ delivered"))
+        #expect(!text.contains("  message  "))
+        #expect(text.contains("0 messages would be sent"))
+        let notSent = "not sent: 0 duplicate, 0 suppressed, 0 deferred (quiet hours), 0 held, 0 failed; 1 refused"
+        #expect(text.contains(notSent))
+
+        // The same body correctly signed afterwards is not a duplicate of the refused one.
+        let signed = JSONValue.object([
+            ("provider", .string("cod-fulfillment")),
+            ("headers", .object([("X-Webhook-Signature", .string(Fixtures.hmacHex(Array(body.utf8))))])),
+            ("body", .string(body)),
+        ]).serialized()
+        try signed.write(to: folder.appendingPathComponent("real.json"), atomically: true, encoding: .utf8)
+        let (_, both, _) = try await dryRun(["--format", "json", "--now", "2026-05-10T12:00:00Z", folder.path])
+        let lines = both.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+        #expect(lines.count == 2)
+        #expect(lines.last?["duplicate_of"] == .null)
+        #expect(lines.last?["messages"]?.arrayValue?.first?["outcome"] == .string("send"))
+    }
+
+    /// Held (credentials unset) does not change the exit status; a message that would fail does.
+    @Test func heldAndFailedMessagesAreCountedApart() async throws {
+        let folder = try temporaryFolder()
+        let cod = folder.appendingPathComponent("cod-fulfillment")
+        try FileManager.default.createDirectory(at: cod, withIntermediateDirectories: true)
+        let body = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
+        try body.write(to: cod.appendingPathComponent("a.json"), atomically: true, encoding: .utf8)
+
+        var unset = environment
+        for name in Self.channelCredentials.keys { unset[name] = nil }
+        let (heldStatus, held, _) = try await dryRun(
+            ["--now", "2026-05-10T12:00:00Z", cod.path], environment: unset)
+        #expect(heldStatus == 0, "\(held)")
+        #expect(held.contains("held: channel 'sms' credentials not set:"))
+        #expect(held.contains("0 messages would be sent"))
+        #expect(held.contains("0 deferred (quiet hours), 1 held, 0 failed"))
+
+        try body.replacingOccurrences(of: "+212661234567", with: "+2121")
+            .replacingOccurrences(of: "ORD-000129", with: "ORD-000777")
+            .write(to: cod.appendingPathComponent("b.json"), atomically: true, encoding: .utf8)
+        let (status, stdout, _) = try await dryRun(["--now", "2026-05-10T12:00:00Z", cod.path])
+        #expect(status == 1, "\(stdout)")
+        #expect(stdout.contains("1 message would be sent"))
+        #expect(stdout.contains("0 held, 1 failed"))
+        let (_, json, _) = try await dryRun(["--format", "json", "--now", "2026-05-10T12:00:00Z", cod.path])
+        let outcomes = json.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) }
+            .compactMap { $0["messages"]?.arrayValue?.first?["outcome"]?.scalarText }
+        #expect(outcomes == ["send", "failed"])
+    }
+
+    @Test(arguments: [false, true])
+    func missingOrEmptyTemplatesFolderExits2(empty: Bool) async throws {
+        let folder = try temporaryFolder().appendingPathComponent("templates")
+        if empty { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let (status, stdout, stderr) = try await HeraldProcess.run(
+            ["dry-run", "--rules", rules, "--templates", folder.path, root.appendingPathComponent("samples").path],
+            environment: environment)
+        #expect(status == 2)
+        #expect(stdout.isEmpty)
+        let reason = empty ? "no templates in this folder" : "no templates folder here"
+        #expect(stderr.contains("\(folder.path): error: \(reason)"))
     }
 }

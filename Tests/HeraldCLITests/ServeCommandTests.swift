@@ -84,6 +84,67 @@ struct ServeCommandTests {
         #expect(stderr.contains("error: no store here"))
     }
 
+    /// A port another process listens on stops a second `serve` at once, with the reason.
+    @Test func busyPortStopsServeWithTheReason() async throws {
+        try copyShippedRules()
+        let first = try HeraldProcess(["serve", "--rules", rulesPath, "--port", "0"], environment: environment)
+        defer { first.terminate() }
+        #expect(await first.waitForLog("herald is listening"))
+        let port = try #require(Self.listeningPort(in: first.stderr))
+
+        let db = folder.appendingPathComponent("second.sqlite").path
+        let started = Date()
+        let arguments = ["serve", "--rules", rulesPath, "--db", db, "--port", "\(port)"]
+        let second = try HeraldProcess(arguments, environment: environment)
+        defer { second.terminate() }
+        let status = await second.wait(seconds: 5)
+        #expect(status == 1, "\(second.stderr)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(second.stderr.contains("error: 127.0.0.1:\(port) is already in use"))
+        #expect(!second.stderr.contains("work failed"))
+        #expect(!second.stderr.contains("herald is listening"))
+        // The first one is untouched and still stops on SIGTERM.
+        first.process.terminate()
+        #expect(await first.wait(seconds: 20) == 0)
+    }
+
+    /// SIGTERM ends `serve` whatever it is doing, a start-up that fails included.
+    @Test func sigtermDuringAFailingStartUpEndsIt() async throws {
+        try copyShippedRules()
+        let first = try HeraldProcess(["serve", "--rules", rulesPath, "--port", "0"], environment: environment)
+        defer { first.terminate() }
+        #expect(await first.waitForLog("herald is listening"))
+        let port = try #require(Self.listeningPort(in: first.stderr))
+        for delay in [0, 50, 200] {
+            let db = folder.appendingPathComponent("busy-\(delay).sqlite").path
+            let second = try HeraldProcess(
+                ["serve", "--rules", rulesPath, "--db", db, "--port", "\(port)", "--drain-time", "2"],
+                environment: environment)
+            defer { second.terminate() }
+            try await Task.sleep(for: .milliseconds(delay))
+            second.process.terminate()  // SIGTERM
+            let status = await second.wait(seconds: 5)
+            #expect(status != nil, "still running \(delay) ms after start: \(second.stderr)")
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func missingOrEmptyTemplatesFolderStopsServe(empty: Bool) async throws {
+        try copyShippedRules()
+        let templates = folder.appendingPathComponent("templates")
+        if empty { try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true) }
+        let (status, _, stderr) = try await HeraldProcess.run(
+            ["serve", "--rules", rulesPath, "--templates", templates.path, "--port", "0"], environment: environment)
+        #expect(status == 1)
+        let reason = empty ? "no templates in this folder" : "no templates folder here"
+        #expect(stderr.contains("\(templates.path): error: \(reason)"))
+    }
+
+    func copyShippedRules() throws {
+        let shipped = Fixtures.root.appendingPathComponent("rules.yaml").path
+        try FileManager.default.copyItem(atPath: shipped, toPath: rulesPath)
+    }
+
     static func listeningPort(in log: String) -> Int? {
         guard let range = log.range(of: "herald.address=127.0.0.1:") else { return nil }
         return Int(log[range.upperBound...].prefix(while: \.isNumber))

@@ -145,12 +145,13 @@ struct SuppressionsCommandTests {
             arguments + [sample], environment: Fixtures.environment.values)
         #expect(status == 0)
         #expect(stdout.contains("           suppressed: asked by phone (operator) (not sent)"))
-        #expect(stdout.contains("0 messages, 0 suppressed as duplicates, 1 to suppressed numbers, 0 SMS segments"))
+        #expect(stdout.contains("0 messages would be sent, 0 SMS segments"))
+        #expect(stdout.contains("not sent: 0 duplicate, 1 suppressed, 0 deferred (quiet hours), 0 held, 0 failed"))
 
         // Without the store's list, the same input is a message that would be sent.
         (_, stdout, _) = try await HeraldProcess.run(
             ["dry-run", "--rules", rules, "--templates", templates, sample], environment: Fixtures.environment.values)
         #expect(!stdout.contains("suppressed:"))
-        #expect(stdout.contains("1 message (sms/fr 1)"))
+        #expect(stdout.contains("1 message would be sent (sms/fr 1)"))
     }
 }

@@ -203,6 +203,43 @@ struct StandardWebhooksTests {
         #expect(verification(secrets: [old]).verify(request(), now: now) == .rejected("signature does not match the body"))
     }
 
+    /// The official libraries accept a `whsec_` secret whose base64 has lost its `=` padding.
+    @Test func unpaddedSecretVerifiesLikeThePaddedOne() throws {
+        let padded = "whsec_" + Data((0..<31).map { UInt8($0 * 7 % 256) }).base64EncodedString()
+        #expect(padded.hasSuffix("="))
+        let unpadded = padded.replacingOccurrences(of: "=", with: "")
+        func sign(_ secret: String) -> String? {
+            StandardWebhooks.sign(id: Self.id, timestamp: Self.timestamp, body: Self.body, secret: secret)
+        }
+        let signature = try #require(sign(padded))
+        let now = Date(timeIntervalSince1970: Double(Self.timestamp))
+        #expect(verification(secrets: [unpadded]).verify(request(signature: signature), now: now) == .verified)
+        #expect(sign(unpadded) == signature)
+        #expect(StandardWebhooks.key(for: "whsec_not base64!") == nil)
+        #expect(StandardWebhooks.key(for: "whsec_") == nil)
+    }
+
+    /// Senders built on Svix name the headers `svix-id`, `svix-timestamp`, `svix-signature`.
+    @Test func svixHeaderNamesAreReadWhenTheStandardOnesAreAbsent() {
+        let now = Date(timeIntervalSince1970: Double(Self.timestamp))
+        let svix = WebhookRequest(
+            provider: "sw",
+            headers: [
+                HeaderField(name: "svix-id", value: Self.id),
+                HeaderField(name: "svix-timestamp", value: "\(Self.timestamp)"),
+                HeaderField(name: "svix-signature", value: Self.signature),
+            ], body: Self.body, receivedAt: now)
+        #expect(verification(secrets: [Self.secret]).verify(svix, now: now) == .verified)
+        // `dedupe: [header:webhook-id]` finds the id too.
+        #expect(FieldSource(parsing: "header:webhook-id").value(in: svix, body: nil) == .string(Self.id))
+        // The webhook-* headers win when both are sent.
+        var both = svix
+        let zeros = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        both.headers.append(HeaderField(name: "webhook-signature", value: zeros))
+        let outcome = verification(secrets: [Self.secret]).verify(both, now: now)
+        #expect(outcome == .rejected("signature does not match the body"))
+    }
+
     @Test func changedTimestampBreaksTheSignature() {
         let now = Date(timeIntervalSince1970: Double(Self.timestamp))
         #expect(

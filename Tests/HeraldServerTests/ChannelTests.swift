@@ -19,6 +19,21 @@ struct ChannelTests {
         #expect(body.hasPrefix("To=whatsapp%3A%2B212661234567&From=whatsapp%3A%2B14155238886&Body="))
     }
 
+    /// Every request Herald makes names it and its version; a gateway's own User-Agent header wins.
+    @Test func everyRequestSaysHeraldAndItsVersion() throws {
+        let twilio = try channel("twilio", ["account_sid": "AC1", "auth_token": "t", "from": "+14155238886"])
+        let whatsapp = try channel("whatsapp-cloud", ["phone_number_id": "1", "token": "w"])
+        let gateway = try channel("http", ["url": "https://sms.example.ma/v1", "body.to": "{{to}}"])
+        for channel in [twilio, whatsapp, gateway] {
+            let request = try channel.request(for: message)
+            #expect(request.headers["User-Agent"] == "herald/\(HeraldVersion.number)")
+        }
+        #expect(HeraldVersion.userAgent.hasPrefix("herald/"))
+        let custom = try channel("http", ["url": "https://sms.example.ma/v1", "headers.user-agent": "shop/1"])
+        let agents = try custom.request(for: message).headers.filter { $0.key.lowercased() == "user-agent" }
+        #expect(agents.map(\.value) == ["shop/1"])
+    }
+
     @Test func httpGatewayRendersItsBodyAndSendsTheKey() throws {
         let gateway = try channel("http", [
             "url": "https://sms.example.ma/v1/messages", "headers.Authorization": "Bearer g", "body.to": "{{to}}",

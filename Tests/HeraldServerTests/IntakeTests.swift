@@ -154,6 +154,41 @@ struct IntakeTests {
         #expect(try await harness.storedEvents().count == 1)
     }
 
+    /// A sender built on Svix (`svix-id`, `svix-timestamp`, `svix-signature`) with an unpadded
+    /// secret is accepted once, and its redelivery is a duplicate (dedupe on `header:webhook-id`).
+    @Test func svixHeadersAndAnUnpaddedSecretAreAccepted() async throws {
+        let yaml = """
+            version: 1
+            providers:
+              sw:
+                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
+                fields: { order.reference: id, order.status: status }
+                dedupe: [header:webhook-id]
+            """
+        let padded = "whsec_" + Data((0..<31).map { UInt8($0) }).base64EncodedString()
+        let unpadded = padded.replacingOccurrences(of: "=", with: "")
+        let environment = Environment(["SW_SECRET": unpadded])
+        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: environment)
+        let harness = try Harness(ruleSet: ruleSet)
+        let body = Array(#"{"id":"A1","status":"paid"}"#.utf8)
+        let now = Int(Date().timeIntervalSince1970)
+        let signature = try #require(StandardWebhooks.sign(id: "msg_1", timestamp: now, body: body, secret: padded))
+        let headers = [
+            HeaderField(name: "svix-id", value: "msg_1"),
+            HeaderField(name: "svix-timestamp", value: "\(now)"),
+            HeaderField(name: "svix-signature", value: signature),
+        ]
+        try await harness.app().test(.router) { client in
+            let (first, answer) = try await client.post("/webhooks/sw", body: body, headers: headers)
+            #expect(first == .ok)
+            #expect(answer == #"{"status":"accepted"}"#)
+            let (again, duplicate) = try await client.post("/webhooks/sw", body: body, headers: headers)
+            #expect(again == .ok)
+            #expect(duplicate == #"{"status":"duplicate"}"#)
+        }
+        #expect(try await harness.storedEvents().count == 1)
+    }
+
     @Test func unknownProviderIs404() async throws {
         let harness = try Harness()
         let body = Fixtures.sample("cod-fulfillment", "delivered.json")

@@ -1,4 +1,5 @@
 import HeraldServer
+import HeraldTestSupport
 import Testing
 
 @Suite("Wakeup")
@@ -22,5 +23,38 @@ struct WakeupTests {
         started = clock.now
         await wakeup.wait(timeout: .milliseconds(50))
         #expect(clock.now - started >= .milliseconds(50))
+    }
+}
+
+/// The hang behind "a busy port ignores SIGTERM": a loop cancelled while it handled a failure
+/// waited forever in `Wakeup`, whose cancellation handler had run before the wait began.
+@Suite("Cancellation ends the loops")
+struct CancellationTests {
+    @Test func aCancelledTaskDoesNotWait() async {
+        let wakeup = Wakeup()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await wakeup.wait(timeout: .seconds(60))
+        }
+        await task.value
+        #expect(clock.now - started < .seconds(5))
+    }
+
+    @Test func aWorkLoopEndsOnCancellationWithoutCallingItAFailure() async {
+        let logs = LogRecorder()
+        let loop = WorkLoop(name: "test", wakeup: Wakeup(), idleInterval: .seconds(60), logger: logs.logger()) {
+            try await Task.sleep(for: .seconds(60))  // throws CancellationError when cancelled
+            return 0
+        }
+        let clock = ContinuousClock()
+        let task = Task { try await loop.run() }
+        try? await Task.sleep(for: .milliseconds(50))
+        let started = clock.now
+        task.cancel()
+        _ = try? await task.value
+        #expect(clock.now - started < .seconds(5))
+        #expect(!logs.text.contains("work failed"))
     }
 }

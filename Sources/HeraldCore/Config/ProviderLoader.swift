@@ -122,6 +122,16 @@ struct ProviderLoader {
             }
             scheme = .hmacSHA256(header: header, encoding: spec.encoding ?? .hex, prefix: spec.prefix, secrets: secrets)
         case "standard-webhooks":
+            // A set secret that is not base64 would refuse every webhook with 401: say so where it is written.
+            for source in secretSources {
+                let secret = Secret(reference: source.text, environment: loader.environment)
+                guard let value = secret.value, StandardWebhooks.key(for: value) == nil else { continue }
+                let shown = source.text.contains("${") ? "the secret in \(source.text)" : "the secret"
+                let example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                reader.checkError(
+                    "provider '\(name)': \(shown) is not a base64 whsec_ key (they look like \(example))",
+                    at: source.node)
+            }
             scheme = .standardWebhooks(secrets: secrets, tolerance: spec.tolerance ?? 300)
         case "header-token":
             guard let header = spec.header else {

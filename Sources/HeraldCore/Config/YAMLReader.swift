@@ -16,6 +16,12 @@ final class YAMLReader {
         errors.append(ConfigError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
+    /// An error that `herald check` reports but that does not stop loading (like an unset variable).
+    func checkError(_ message: String, at node: Node?) {
+        let mark = node?.mark
+        warnings.append(ConfigError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
     func warning(_ message: String, at node: Node?) {
         let mark = node?.mark
         warnings.append(

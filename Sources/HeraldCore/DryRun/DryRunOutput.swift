@@ -16,6 +16,7 @@ extension DryRunResult {
         ]
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("stale", .bool(stale)))
+        members.append(("refused", refused ? .string(Self.refusedReason) : .null))
         // Where each inherited value came from; never the value itself (it may be a phone number).
         let sources = inherited.map { value -> (key: String, value: JSONValue) in
             let event = value.source.event.map(JSONValue.string) ?? .null
@@ -24,6 +25,9 @@ extension DryRunResult {
         members.append(("inherited", .object(sources)))
         return JSONValue.object(members).serialized()
     }
+
+    /// Why a refused input lists no message.
+    static let refusedReason = "verification failed: the worker answers 401 and sends nothing"
 
     /// The block `--format text` prints for people.
     public func textBlock() -> String {
@@ -49,6 +53,7 @@ extension DryRunResult {
         }
         if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
         if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
+        if refused { lines.append("  note     not sent: \(Self.refusedReason) (rules shown for reference)") }
         for error in errors { lines.append("  error    \(error)") }
         for (index, rule) in rules.enumerated() {
             let label = index == 0 ? "  rules    " : "           "
@@ -75,6 +80,9 @@ extension DryRunResult {
             }
             if let suppressed = message.suppressed {
                 lines.append("           suppressed: \(suppressed) (not sent)")
+            }
+            if let heldBecause = message.heldBecause {
+                lines.append("           held: \(heldBecause) (herald retry releases it once set)")
             }
             for problem in m.problems { lines.append("           problem: \(problem) (the message fails)") }
             if !m.text.isEmpty {
@@ -103,6 +111,7 @@ extension DryRunMessage {
             ("segments", m.encoding.map { .number("\($0.segments)") } ?? .null),
             ("idempotency_key", m.idempotencyKey.map(JSONValue.string) ?? .null),
             ("deferred_until", planned.deferredUntil.map { .string(Timestamp.format($0)) } ?? .null),
+            ("outcome", .string(outcome.rawValue)),
         ]
         // Only UCS-2 messages say why: GSM-7 messages and WhatsApp calls have no such keys.
         if let encoding = m.explainedEncoding, encoding.alphabet == .ucs2 {
@@ -119,8 +128,9 @@ extension DryRunMessage {
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("missing_variables", .array(m.missingVariables.map(JSONValue.string))))
         members.append(("problems", .array(m.problems.map(JSONValue.string))))
-        // Held, not failed: the worker keeps it until the variable is set and `herald retry` releases it.
-        members.append(("held", m.unsetTo.map { .string("recipient \($0) not set") } ?? .null))
+        // Held, not failed: the worker keeps it until the variable or the credentials are set and
+        // `herald retry` releases it.
+        members.append(("held", heldBecause.map(JSONValue.string) ?? .null))
         // Only on a message to a suppressed number (`--db`), so that the usual line keeps its keys.
         if let suppressed { members.append(("suppressed", .string(suppressed))) }
         return .object(members)
@@ -210,16 +220,22 @@ extension CanonicalEvent {
 
 extension DryRunSummary {
     public var text: String {
+        func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         var lines: [String] = []
         lines.append(
-            "\(inputs) input\(inputs == 1 ? "" : "s"): \(verified) verified, \(verificationFailed) failed verification, "
-                + "\(failedInputs) with errors; \(duplicates) duplicate\(duplicates == 1 ? "" : "s"), \(stale) stale")
-        let perChannel = byChannelAndLocale.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            "\(count(inputs, "input")): \(verified) verified, \(verificationFailed) failed verification, "
+                + "\(failedInputs) with errors; \(count(duplicates, "duplicate")), \(stale) stale")
+        let perChannel = byChannelAndLocale.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            .joined(separator: ", ")
         lines.append(
-            "\(messages) message\(messages == 1 ? "" : "s")\(perChannel.isEmpty ? "" : " (\(perChannel))"), "
-                + "\(suppressed) suppressed as duplicates, "
-                + (optedOut > 0 ? "\(optedOut) to suppressed numbers, " : "")
-                + "\(segments) SMS segment\(segments == 1 ? "" : "s")")
+            "\(count(messages, "message")) would be sent\(perChannel.isEmpty ? "" : " (\(perChannel))"), "
+                + "\(count(segments, "SMS segment"))")
+        let outcomes: [(DryRunMessage.Outcome, String)] = [
+            (.duplicate, "duplicate"), (.suppressed, "suppressed"), (.deferred, "deferred (quiet hours)"),
+            (.held, "held"), (.failed, "failed"),
+        ]
+        let notSentText = outcomes.map { "\(notSent[$0.0] ?? 0) \($0.1)" }.joined(separator: ", ")
+        lines.append("not sent: \(notSentText); \(verificationFailed) refused (401), \(stale) stale")
         return lines.joined(separator: "\n")
     }
 }

@@ -27,17 +27,71 @@ public struct DryRunResult: Sendable {
             messages: [], errors: [error])
     }
 
-    /// Whether this input makes the run exit 1: unreadable, unparseable or failing verification.
-    public var failed: Bool { !errors.isEmpty || verification == .failed }
+    /// Failing verification: the worker answers 401 and stores nothing, so no message is listed
+    /// (the rules are still evaluated and shown).
+    public var refused: Bool { verification == .failed }
+
+    /// Whether this input makes the run exit 1: unreadable, unparseable or failing verification,
+    /// or a message that would fail.
+    public var failed: Bool {
+        !errors.isEmpty || verification == .failed || messages.contains { $0.outcome == .failed }
+    }
 }
 
 public struct DryRunMessage: Sendable {
+    /// What the worker would do with the message, as the processor and dispatcher decide it.
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// Sent now.
+        case send
+        /// An earlier input (or the `--db` outbox) already yielded its idempotency key.
+        case duplicate
+        /// The recipient is on the suppression list (opted out).
+        case suppressed
+        /// Quiet hours: queued until `deferred_until`.
+        case deferred
+        /// Kept until `herald retry` releases it: the recipient's variable or the channel's
+        /// credentials are unset.
+        case held
+        /// No recipient, an invalid number or a missing value: the message fails.
+        case failed
+    }
+
     public var planned: PlannedMessage
     /// An earlier input that already yielded this idempotency key: the worker would not send it again.
     public var duplicateOf: String?
+    public var outcome: Outcome
+    /// Why it is held (`recipient ${MERCHANT_PHONE} not set`, `channel 'sms' credentials not set: …`).
+    public var heldBecause: String?
     /// Why the recipient is on the live store's suppression list (`--db`): the worker would keep
     /// the message as `suppressed` and send nothing.
-    public var suppressed: String? = nil
+    public var suppressed: String?
+
+    /// Decides the outcome the way `EventProcessor` and the dispatcher do: a duplicate is not
+    /// stored; a failed message stays failed; a suppressed number gets nothing; then held, then
+    /// deferred.
+    init(planned: PlannedMessage, duplicateOf: String?, suppressed: String?, channels: [RuleSet.Channel]) {
+        self.planned = planned
+        self.duplicateOf = duplicateOf
+        let m = planned.message
+        if duplicateOf != nil {
+            outcome = .duplicate
+        } else if !m.problems.isEmpty || (m.to == nil && m.unsetTo == nil) {
+            outcome = .failed
+        } else if let suppressed {
+            outcome = .suppressed
+            self.suppressed = suppressed
+        } else if let unsetTo = m.unsetTo {
+            outcome = .held
+            heldBecause = "recipient \(unsetTo) not set"
+        } else if let channel = channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
+            outcome = .held
+            heldBecause = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+        } else if planned.deferredUntil != nil {
+            outcome = .deferred
+        } else {
+            outcome = .send
+        }
+    }
 }
 
 /// Runs captured webhooks through the pure core in order, with an in-memory order state and
@@ -126,6 +180,19 @@ public final class DryRunSession {
         let normalized = profile.normalize(request)
         if let problem = normalized.parseError { result.errors.append(problem) }
         guard var event = normalized.event else { return result }
+        if result.refused {
+            // The worker answers 401 and keeps nothing: no order state, no dedupe key, no message.
+            // The rules are evaluated against what the order state says now, to show what it would do.
+            if let reference = event.order.reference, normalized.parseError == nil {
+                let known = orders[input.provider + "\u{1F}" + reference]
+                let source = ValueSource(from: input.name, event: event.event)
+                event = OrderDecision.decide(event, profile: profile, known: known, source: source).event
+            }
+            result.event = event
+            guard normalized.parseError == nil else { return result }
+            result.rules = planner.plan(event, now: now ?? receivedAt, localeOverride: localeOverride).rules
+            return result
+        }
 
         // Redeliveries: the same dedupe key as an earlier input.
         let eventKey = input.provider + "\u{1F}" + normalized.dedupeKey
@@ -160,12 +227,10 @@ public final class DryRunSession {
             if let key = planned.message.idempotencyKey {
                 if let first = seenKeys[key] { duplicateOf = first } else { seenKeys[key] = input.name }
             }
-            var message = DryRunMessage(planned: planned, duplicateOf: duplicateOf)
-            // As the processor decides: a message that fails stays failed, a duplicate is not stored.
-            if duplicateOf == nil, planned.message.problems.isEmpty {
-                message.suppressed = suppression(of: planned.message.to, channel: planned.message.channel)
-            }
-            result.messages.append(message)
+            let suppressed = suppression(of: planned.message.to, channel: planned.message.channel)
+            result.messages.append(
+                DryRunMessage(
+                    planned: planned, duplicateOf: duplicateOf, suppressed: suppressed, channels: ruleSet.channels))
         }
         return result
     }
@@ -177,12 +242,15 @@ public struct DryRunSummary: Sendable {
     public var verified = 0
     public var verificationFailed = 0
     public var failedInputs = 0
+    /// Inputs the worker would take as redeliveries of earlier ones (nothing new is stored).
     public var duplicates = 0
+    /// Inputs older than their order's known status (nothing is sent).
     public var stale = 0
+    /// Messages that would be sent now.
     public var messages = 0
-    public var suppressed = 0
-    /// Messages to numbers on the suppression list (`--db`): not sent.
-    public var optedOut = 0
+    /// Messages that would not be sent now, by outcome (every outcome but `send`).
+    public var notSent: [DryRunMessage.Outcome: Int] = [:]
+    /// SMS segments of the messages that would be sent now.
     public var segments = 0
     public var byChannelAndLocale: [String: Int] = [:]
 
@@ -190,16 +258,12 @@ public struct DryRunSummary: Sendable {
         inputs += 1
         if result.verification == .ok { verified += 1 }
         if result.verification == .failed { verificationFailed += 1 }
-        if result.failed { failedInputs += 1 }
+        if !result.errors.isEmpty || result.refused { failedInputs += 1 }
         if result.duplicateOf != nil { duplicates += 1 }
         if result.stale { stale += 1 }
         for message in result.messages {
-            if message.duplicateOf != nil {
-                suppressed += 1
-                continue
-            }
-            if message.suppressed != nil {
-                optedOut += 1
+            guard message.outcome == .send else {
+                notSent[message.outcome, default: 0] += 1
                 continue
             }
             messages += 1
@@ -207,4 +271,7 @@ public struct DryRunSummary: Sendable {
             byChannelAndLocale["\(message.planned.message.channel)/\(message.planned.message.locale)", default: 0] += 1
         }
     }
+
+    /// Messages that would fail: the run exits 1.
+    public var failedMessages: Int { notSent[.failed] ?? 0 }
 }

@@ -30,9 +30,19 @@ public enum FieldSource: Sendable, Hashable, CustomStringConvertible {
     public func value(in request: WebhookRequest, body: JSONValue?) -> JSONValue? {
         switch self {
         case .body(let path): return body?.value(at: path)
-        case .header(let name): return request.header(name).map(JSONValue.string)
+        case .header(let name): return Self.header(name, in: request).map(JSONValue.string)
         case .constant(let value): return .string(value)
         }
+    }
+
+    /// A header's value; `webhook-id`, `webhook-timestamp` and `webhook-signature` are also read
+    /// as Svix names them (`svix-id`, …), as verification reads them, so `dedupe: [header:webhook-id]`
+    /// holds for senders built on Svix.
+    static func header(_ name: String, in request: WebhookRequest) -> String? {
+        if let value = request.header(name) { return value }
+        let lowered = name.lowercased()
+        guard ["webhook-id", "webhook-timestamp", "webhook-signature"].contains(lowered) else { return nil }
+        return request.header("svix-" + lowered.dropFirst("webhook-".count))
     }
 }
 

@@ -135,11 +135,22 @@ extension SignatureEncoding {
 
 /// The Standard Webhooks signature scheme (standardwebhooks.com).
 public enum StandardWebhooks {
-    /// The signing key of a `whsec_…` secret: the base64 after the prefix.
+    /// The signing key of a `whsec_…` secret: the base64 after the prefix, padded or not (the
+    /// official libraries accept both); nil when it is not base64 or decodes to nothing.
     public static func key(for secret: String) -> SymmetricKey? {
-        let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        guard let data = Data(base64Encoded: encoded) else { return nil }
+        var encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        encoded = encoded.trimmingCharacters(in: .whitespaces)
+        if encoded.count % 4 != 0, !encoded.hasSuffix("=") {
+            encoded += String(repeating: "=", count: 4 - encoded.count % 4)
+        }
+        guard let data = Data(base64Encoded: encoded), !data.isEmpty else { return nil }
         return SymmetricKey(data: data)
+    }
+
+    /// The three headers, each read as `webhook-…` or, when that one is absent, as Svix names it
+    /// (`svix-id`, `svix-timestamp`, `svix-signature`): senders built on Svix use those.
+    static func header(_ name: String, in request: WebhookRequest) -> String? {
+        request.header("webhook-" + name) ?? request.header("svix-" + name)
     }
 
     /// `v1,<base64>` for the given message; what a sender puts in `webhook-signature`.
@@ -152,8 +163,8 @@ public enum StandardWebhooks {
     static func verify(_ request: WebhookRequest, secrets: [Secret], tolerance: TimeInterval, now: Date)
         -> VerificationOutcome
     {
-        guard let id = request.header("webhook-id"), !id.isEmpty else { return .rejected("missing webhook-id header") }
-        guard let timestampText = request.header("webhook-timestamp") else {
+        guard let id = header("id", in: request), !id.isEmpty else { return .rejected("missing webhook-id header") }
+        guard let timestampText = header("timestamp", in: request) else {
             return .rejected("missing webhook-timestamp header")
         }
         guard let timestamp = Int(timestampText.trimmingCharacters(in: .whitespaces)) else {
@@ -162,7 +173,7 @@ public enum StandardWebhooks {
         guard abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else {
             return .rejected("webhook-timestamp outside the \(Int(tolerance)) s tolerance")
         }
-        guard let header = request.header("webhook-signature"), !header.isEmpty else {
+        guard let header = header("signature", in: request), !header.isEmpty else {
             return .rejected("missing webhook-signature header")
         }
         let given: [[UInt8]] = header.split(separator: " ").compactMap { entry in

@@ -57,12 +57,16 @@ public struct TemplateStore: Sendable {
     }
 
     /// Loads every template under `path`; throws every file that does not compile.
+    ///
+    /// A folder that does not exist, is not readable or holds no template at all does not load
+    /// either: every message would fail later, so `serve`, `check` and `dry-run` stop at once.
     public static func load(path: String) throws -> TemplateStore {
         _ = HeraldContentTypes.registered
         let manager = FileManager.default
         var templates: [String: [String: CompiledTemplate]] = [:]
         var bindings: [String: WhatsAppBinding] = [:]
         var errors: [TemplateError] = []
+        if let problem = folderProblem(path: path) { throw TemplateErrors(errors: [problem]) }
         let names = (try? manager.contentsOfDirectory(atPath: path)) ?? []
         for name in names.sorted() {
             let folder = (path as NSString).appendingPathComponent(name)
@@ -99,6 +103,28 @@ public struct TemplateStore: Sendable {
         }
         if !errors.isEmpty { throw TemplateErrors(errors: errors) }
         return TemplateStore(path: path, templates: templates, bindings: bindings)
+    }
+
+    /// Why `path` cannot be a templates folder: it does not exist, is not a readable folder, or
+    /// holds no `<name>/<locale>.mustache` at all. Nil when it has at least one template.
+    public static func folderProblem(path: String) -> TemplateError? {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
+            return TemplateError(file: path, message: "no templates folder here (see --templates)")
+        }
+        guard isFolder.boolValue, let names = try? manager.contentsOfDirectory(atPath: path) else {
+            return TemplateError(file: path, message: "not a readable templates folder")
+        }
+        let hasTemplate = names.contains { name in
+            let folder = (path as NSString).appendingPathComponent(name)
+            let files = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
+            return files.contains { $0.hasSuffix(".mustache") }
+        }
+        guard hasTemplate else {
+            return TemplateError(file: path, message: "no templates in this folder (expected <name>/<locale>.mustache)")
+        }
+        return nil
     }
 
     /// Compiles one template's text for `locale` (right-to-left locales isolate inserted values).

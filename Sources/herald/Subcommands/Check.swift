@@ -21,6 +21,11 @@ extension Herald {
 
         func run() throws {
             let ruleSet = try rulesOptions.loadRuleSet()
+            // A missing or empty templates folder stops here: every rule would be reported once more.
+            if let folderProblem = TemplateStore.folderProblem(path: rulesOptions.templates) {
+                printError(folderProblem.description)
+                throw ExitCode(1)
+            }
             let problems = RuleCheck(
                 ruleSet: ruleSet, templatesPath: rulesOptions.templates, allowMissingEnvironment: allowMissingEnv
             ).run()

@@ -12,9 +12,12 @@ extension Herald {
                 PATH is a file or a folder (read recursively, *.json, in name order). Each file is an
                 envelope written by `herald export` or a bare JSON body whose provider is --provider or
                 its folder's name (samples/<provider>/…).
-                Exit status: 0 all inputs processed; 1 some input could not be read, parsed or verified
-                (the others are still reported) or --expect found differences; 2 the rules or templates
-                do not load.
+                An input that fails verification lists no message (the worker answers it 401); its rules
+                are still shown. Exit status: 0 every input was read and verified (or had nothing to
+                verify) and no message would fail; 1 some input could not be read, parsed or verified
+                (the others are still reported), a message would fail, or --expect found differences;
+                2 the rules or templates do not load (a missing or empty templates folder included).
+                Held, deferred, duplicate, stale and suppressed messages do not change the status.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {

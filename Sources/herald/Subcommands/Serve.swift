@@ -26,6 +26,9 @@ extension Herald {
         @Option(help: "Seconds a connection may send nothing before it is closed (slow or idle clients).")
         var idleTimeout: Double = 30
 
+        @Option(help: "Seconds in-flight work may take to finish after SIGTERM or SIGINT.")
+        var drainTime: Double = 10
+
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
@@ -40,6 +43,16 @@ extension Herald {
                     metadata: [
                         "herald.variable": "\(missing.name)", "herald.used_by": "\(missing.usedBy)",
                         "herald.at": "\(missing.file):\(missing.line):\(missing.column)",
+                    ])
+            }
+            // What `herald check` reports as errors without stopping the load (a secret that is not
+            // base64: that provider's webhooks are refused with 401 until it is fixed).
+            for problem in ruleSet.warnings where problem.severity == .error {
+                logger.error(
+                    "configuration problem",
+                    metadata: [
+                        "herald.at": "\(problem.file):\(problem.line):\(problem.column)",
+                        "herald.problem": "\(problem.message)",
                     ])
             }
             for provider in ruleSet.providers where !provider.verification.missingVariables.isEmpty {
@@ -62,6 +75,11 @@ extension Herald {
                 throw ExitCode(2)
             }
             configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+            guard drainTime >= 0 else {
+                printError("error: --drain-time must be 0 seconds or more")
+                throw ExitCode(2)
+            }
+            configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
@@ -89,7 +107,12 @@ extension Herald {
                             "herald.providers": "\(ruleSet.providers.map(\.name).joined(separator: ","))",
                         ])
                 })
-            try await app.runService()
+            do {
+                try await runUntilStopped(app, configuration: configuration, logger: logger)
+            } catch let error as ServeError {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 }
