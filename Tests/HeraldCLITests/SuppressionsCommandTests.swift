@@ -129,12 +129,14 @@ struct SuppressionsCommandTests {
     /// Dry-run against the live store: a message to a suppressed number is shown with the reason
     /// and not counted as sent.
     @Test func dryRunShowsSuppressedRecipients() async throws {
+        // Channel credentials (any value: dry-run sends nothing), so the message is not held.
+        let credentials = Fixtures.environment.values.merging(DryRunCommandTests.channelCredentials) { $1 }
         let db = try await emptyStore()
         _ = try await suppressions(["add", "+212661234567", "--reason", "asked by phone"], db: db)
         let sample = Fixtures.root.appendingPathComponent("samples/cod-fulfillment/sequence/05-delivered.json").path
         let arguments = ["dry-run", "--rules", rules, "--templates", templates, "--db", db]
         var (status, stdout, _) = try await HeraldProcess.run(
-            arguments + ["--format", "json", sample], environment: Fixtures.environment.values)
+            arguments + ["--format", "json", sample], environment: credentials)
         #expect(status == 0)
         let line = try JSONParser.parse(Array(stdout.utf8.prefix { $0 != UInt8(ascii: "\n") }))
         let message = try #require(line["messages"]?.arrayValue?.first)
@@ -142,7 +144,7 @@ struct SuppressionsCommandTests {
         #expect(message["suppressed"] == .string("asked by phone (operator)"))
 
         (status, stdout, _) = try await HeraldProcess.run(
-            arguments + [sample], environment: Fixtures.environment.values)
+            arguments + [sample], environment: credentials)
         #expect(status == 0)
         #expect(stdout.contains("           suppressed: asked by phone (operator) (not sent)"))
         #expect(stdout.contains("0 messages would be sent, 0 SMS segments"))
@@ -150,7 +152,7 @@ struct SuppressionsCommandTests {
 
         // Without the store's list, the same input is a message that would be sent.
         (_, stdout, _) = try await HeraldProcess.run(
-            ["dry-run", "--rules", rules, "--templates", templates, sample], environment: Fixtures.environment.values)
+            ["dry-run", "--rules", rules, "--templates", templates, sample], environment: credentials)
         #expect(!stdout.contains("suppressed:"))
         #expect(stdout.contains("1 message would be sent (sms/fr 1)"))
     }
