@@ -12,12 +12,15 @@ extension Herald {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        @Flag(help: "Also release messages whose outcome is unknown (they may have gone out: sent again on your word).")
+        var force = false
+
         @Argument(help: "Message ids, as herald messages lists them.")
         var ids: [Int64]
 
         func run() async throws {
             let store = try storeOptions.openExisting(rules: rules)
-            let released = try await store.release(ids: ids, at: Date())
+            let released = try await store.release(ids: ids, at: Date(), force: force)
             try await store.close()
             let skipped = ids.filter { !released.contains($0) }
             print("released \(released.count) message\(released.count == 1 ? "" : "s")\(released.isEmpty ? "" : ": \(released.map(String.init).joined(separator: " "))")")
