@@ -56,10 +56,11 @@ public protocol HTTPTransport: Sendable {
 /// new connection when a reused one turns out dead, and URLSession offers no switch for it. For a
 /// provider send that is a second SMS nobody decided on. A request on a connection of its own is
 /// never replayed, so a reset or timeout surfaces here as an unknown outcome, for the dispatcher
-/// to resolve (Twilio: a lookup). Measured against a loopback fake (README, Performance): the
-/// cost is a TCP connect per send (and a TLS handshake against a real provider), small beside a
-/// provider's answer time, and nothing compared with a duplicate message. AsyncHTTPClient (which
-/// never replays) was the other option; it would add NIOSSL and its build to every build.
+/// to resolve (Twilio: a lookup). Measured on loopback (README, Performance; 300 sends, debug
+/// build): 4.3 ms per send against 0.75 ms with reuse one at a time, 851/s against 1 235/s eight at
+/// a time; against Twilio add a TLS handshake. Small beside the provider's answer time and rates,
+/// and nothing against a second SMS. AsyncHTTPClient (which never replays) was the other option;
+/// it would bring NIOSSL and a second connection pool into every build for this one call site.
 public final class URLSessionTransport: HTTPTransport {
     let session: URLSession
     let configuration: URLSessionConfiguration
