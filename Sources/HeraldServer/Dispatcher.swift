@@ -87,7 +87,8 @@ public struct Dispatcher: Sendable {
         let now = clock()
         guard let configured = channels[message.channel] else {
             let reason = "\(message.lastError ?? "unknown outcome"); lookup waits: channel '\(message.channel)' cannot send"
-            return (message, DeliveryUpdate(state: .unknown, nextAttemptAt: now.addingTimeInterval(lookupRetryDelay), lastError: reason), false)
+            let later = now.addingTimeInterval(lookupRetryDelay)
+            return (message, DeliveryUpdate(state: .unknown, nextAttemptAt: later, lastError: reason), false)
         }
         guard let channel = configured as? any LookingUpChannel else {
             // No lookup for this provider: it stays unknown until a receipt says.
@@ -105,13 +106,16 @@ public struct Dispatcher: Sendable {
             update = DeliveryUpdate(state: .sent, lastError: nil, providerMessageID: id)
         case .notFound:
             result = "not_found"
-            update = DeliveryUpdate(state: .pending, nextAttemptAt: now, lastError: "lookup: not at the provider, sent again")
+            update = DeliveryUpdate(
+                state: .pending, nextAttemptAt: now, lastError: "lookup: not at the provider, sent again")
         case .failed(let reason):
             result = "failed"
             update = DeliveryUpdate(
-                state: .unknown, nextAttemptAt: now.addingTimeInterval(lookupRetryDelay), lastError: "unknown outcome; \(reason)")
+                state: .unknown, nextAttemptAt: now.addingTimeInterval(lookupRetryDelay),
+                lastError: "unknown outcome; \(reason)")
         }
-        Counter(label: "herald_lookups_total", dimensions: [("channel", message.channel), ("outcome", result)]).increment()
+        Counter(label: "herald_lookups_total", dimensions: [("channel", message.channel), ("outcome", result)])
+            .increment()
         logger.info("unknown outcome looked up", metadata: [
             "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.outcome": "\(result)",
         ])
@@ -123,7 +127,9 @@ public struct Dispatcher: Sendable {
         Counter(label: "herald_operator_alerts_total", dimensions: [("reason", alert.rawValue)]).increment()
         logger.critical(
             "\(message)",
-            metadata: ["herald.channel": "\(channel)", "herald.alert": "\(alert.rawValue)", "herald.reason": "\(reason)"])
+            metadata: [
+                "herald.channel": "\(channel)", "herald.alert": "\(alert.rawValue)", "herald.reason": "\(reason)",
+            ])
     }
 
     /// Sends one claimed message; returns the update to record (and whether to refund the attempt).
@@ -160,7 +166,7 @@ public struct Dispatcher: Sendable {
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
         // WhatsApp) goes back to the queue without using an attempt.
         let now = clock()
-        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now)
+        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now, bookingWithin: 1)
         let wait = slot.timeIntervalSince(now)
         if wait > 1 {
             return (message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), true)
@@ -230,7 +236,8 @@ public struct Dispatcher: Sendable {
             // The provider can be asked (Twilio): after the settling delay, a lookup decides.
             if !channel.isIdempotent, channel is any LookingUpChannel {
                 return DeliveryUpdate(
-                    state: .unknown, nextAttemptAt: now.addingTimeInterval(settleDelay), lastError: "unknown outcome: \(reason)")
+                    state: .unknown, nextAttemptAt: now.addingTimeInterval(settleDelay),
+                    lastError: "unknown outcome: \(reason)")
             }
             if channel.isIdempotent || atLeastOnce { return retry(reason, after: nil) }
             // WhatsApp Cloud: unknown until a receipt says.
