@@ -26,7 +26,9 @@ extension TwilioChannel: LookingUpChannel {
     /// `ListMessage` filtered by `To` (and `From` when the channel sends from a number), read
     /// newest first page by page (`next_page_uri`) until the messages are older than the attempt;
     /// body and sender are matched here. No `DateSent` filter: a queued message has no send date.
-    public func lookUp(_ message: ChannelMessage, attemptedAt: Date, transport: any HTTPTransport) async -> LookupOutcome {
+    public func lookUp(_ message: ChannelMessage, attemptedAt: Date, transport: any HTTPTransport) async
+        -> LookupOutcome
+    {
         let oldest = attemptedAt.addingTimeInterval(-Self.clockSkew)
         var next: OutgoingRequest? = lookupRequest(for: message)
         var pages = 0
@@ -57,7 +59,8 @@ extension TwilioChannel: LookingUpChannel {
             if !reachedOlder, let uri = json["next_page_uri"]?.scalarText, !uri.isEmpty,
                 let url = URL(string: uri, relativeTo: baseURL)?.absoluteURL
             {
-                next = OutgoingRequest(method: "GET", url: url, headers: ["Authorization": basicAuthorization], body: [])
+                next = OutgoingRequest(
+                    method: "GET", url: url, headers: ["Authorization": basicAuthorization], body: [])
             }
         }
         return .notFound
@@ -74,7 +77,8 @@ extension TwilioChannel: LookingUpChannel {
         components.queryItems = query
         // `+` is a space in a query: written as %2B so Twilio reads the E.164 number.
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        return OutgoingRequest(method: "GET", url: components.url!, headers: ["Authorization": basicAuthorization], body: [])
+        return OutgoingRequest(
+            method: "GET", url: components.url!, headers: ["Authorization": basicAuthorization], body: [])
     }
 
     /// Same recipient, same sender (the number, or the messaging service), same text.

@@ -240,11 +240,11 @@ public final class SQLiteStore: Store {
                         attempted_at REAL
                     );
                     INSERT INTO messages_v6 (
-                        id, idempotency_key, event_id, provider, order_reference, rule, channel, recipient, locale, text,
-                        encoding, segments, state, attempts, next_attempt_at, lease_expires_at, last_error,
+                        id, idempotency_key, event_id, provider, order_reference, rule, channel, recipient, locale,
+                        text, encoding, segments, state, attempts, next_attempt_at, lease_expires_at, last_error,
                         provider_message_id, created_at, sent_at, whatsapp)
-                    SELECT id, idempotency_key, event_id, provider, order_reference, rule, channel, recipient, locale, text,
-                        encoding, segments, state, attempts, next_attempt_at, lease_expires_at, last_error,
+                    SELECT id, idempotency_key, event_id, provider, order_reference, rule, channel, recipient, locale,
+                        text, encoding, segments, state, attempts, next_attempt_at, lease_expires_at, last_error,
                         provider_message_id, created_at, sent_at, whatsapp FROM messages;
                     DROP TABLE messages;
                     ALTER TABLE messages_v6 RENAME TO messages;
@@ -308,8 +308,9 @@ public final class SQLiteStore: Store {
                 arguments: [moment, limit])
             return try rows.map { row in
                 let message = Self.outboxMessage(row)
-                try db.cachedStatement(sql: "UPDATE messages SET next_attempt_at = ? WHERE id = ? AND state = 'unknown'")
-                    .execute(arguments: [moment + lease, message.id])
+                try db.cachedStatement(
+                    sql: "UPDATE messages SET next_attempt_at = ? WHERE id = ? AND state = 'unknown'"
+                ).execute(arguments: [moment + lease, message.id])
                 return message
             }
         }

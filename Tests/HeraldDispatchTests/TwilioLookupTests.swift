@@ -14,7 +14,9 @@ struct TwilioLookupTests {
 
     func channel(_ settings: [String: String] = ["from": "+212500000000"]) throws -> TwilioChannel {
         let base = ["account_sid": "AC1", "auth_token": "t"].merging(settings) { $1 }
-        return try #require(try Channels.make(RuleSet.Channel(name: "sms", type: "twilio", settings: base, missing: [])) as? TwilioChannel)
+        return try #require(
+            try Channels.make(RuleSet.Channel(name: "sms", type: "twilio", settings: base, missing: []))
+                as? TwilioChannel)
     }
 
     static func date(_ date: Date) -> String {
@@ -25,7 +27,9 @@ struct TwilioLookupTests {
         return formatter.string(from: date)
     }
 
-    func entry(_ sid: String, body: String, at offset: TimeInterval, from: String = "+212500000000", service: String? = nil) -> String {
+    func entry(
+        _ sid: String, body: String, at offset: TimeInterval, from: String = "+212500000000", service: String? = nil
+    ) -> String {
         let service = service.map { "\"\($0)\"" } ?? "null"
         return #"{"sid":"\#(sid)","to":"+212661234567","from":"\#(from)","body":"\#(body)","#
             + #""date_created":"\#(Self.date(attempt.addingTimeInterval(offset)))","status":"sent","#
@@ -39,25 +43,36 @@ struct TwilioLookupTests {
     }
 
     @Test func readsPagesNewestFirstUntilItFindsTheMessage() async throws {
-        let nextPage = "/2010-04-01/Accounts/AC1/Messages.json?To=%2B212661234567&From=%2B212500000000&PageSize=2&Page=1&PageToken=PA1"
+        let nextPage =
+            "/2010-04-01/Accounts/AC1/Messages.json?To=%2B212661234567&From=%2B212500000000&PageSize=2&Page=1&PageToken=PA1"
         let transport = ScriptedTransport([
-            page([entry("SMnewer", body: "Votre commande est en route", at: 40), entry("SMother", body: "Bonjour", at: 20)], next: nextPage),
-            page([entry("SMmatch", body: message.text, at: 1), entry("SMold", body: "Merci", at: -3_600)], next: "/more"),
+            page(
+                [
+                    entry("SMnewer", body: "Votre commande est en route", at: 40),
+                    entry("SMother", body: "Bonjour", at: 20),
+                ], next: nextPage),
+            page(
+                [entry("SMmatch", body: message.text, at: 1), entry("SMold", body: "Merci", at: -3_600)], next: "/more"),
         ])
         let outcome = try await channel().lookUp(message, attemptedAt: attempt, transport: transport)
         #expect(outcome == .found(providerID: "SMmatch"))
         let requests = transport.requests
         #expect(requests.map(\.method) == ["GET", "GET"])
-        #expect(requests[0].url.absoluteString
-            == "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B212661234567&From=%2B212500000000&PageSize=50")
+        #expect(
+            requests[0].url.absoluteString
+                == "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B212661234567&From=%2B212500000000&PageSize=50"
+        )
         #expect(requests[1].url.absoluteString == "https://api.twilio.com" + nextPage)
-        #expect(requests.allSatisfy { $0.headers["Authorization"] == "Basic " + Data("AC1:t".utf8).base64EncodedString() })
+        #expect(
+            requests.allSatisfy { $0.headers["Authorization"] == "Basic " + Data("AC1:t".utf8).base64EncodedString() })
     }
 
     @Test func stopsAtMessagesOlderThanTheAttempt() async throws {
         // The same text an hour earlier is another message (the order's earlier one); the walk ends there.
         let transport = ScriptedTransport([
-            page([entry("SMnewer", body: "Autre", at: 30), entry("SMyesterday", body: "Autre", at: -3_600)], next: "/2010-04-01/x"),
+            page(
+                [entry("SMnewer", body: "Autre", at: 30), entry("SMyesterday", body: "Autre", at: -3_600)],
+                next: "/2010-04-01/x")
         ])
         #expect(try await channel().lookUp(message, attemptedAt: attempt, transport: transport) == .notFound)
         #expect(transport.requests.count == 1)
@@ -65,11 +80,15 @@ struct TwilioLookupTests {
 
     @Test func aMessageCreatedJustBeforeTheAttemptByTwiliosClockStillCounts() async throws {
         let transport = ScriptedTransport([page([entry("SMskewed", body: message.text, at: -30)], next: nil)])
-        #expect(try await channel().lookUp(message, attemptedAt: attempt, transport: transport) == .found(providerID: "SMskewed"))
+        #expect(
+            try await channel().lookUp(message, attemptedAt: attempt, transport: transport)
+                == .found(providerID: "SMskewed"))
     }
 
     @Test func theSameTextFromAnotherSenderIsNotIt() async throws {
-        let transport = ScriptedTransport([page([entry("SMelse", body: message.text, at: 2, from: "+212599999999")], next: nil)])
+        let transport = ScriptedTransport([
+            page([entry("SMelse", body: message.text, at: 2, from: "+212599999999")], next: nil)
+        ])
         #expect(try await channel().lookUp(message, attemptedAt: attempt, transport: transport) == .notFound)
     }
 
@@ -77,16 +96,25 @@ struct TwilioLookupTests {
         let service = try channel(["messaging_service_sid": "MG1"])
         #expect(service.lookupRequest(for: message).url.query == "To=%2B212661234567&PageSize=50")
         let transport = ScriptedTransport([
-            page([entry("SMother", body: message.text, at: 2, service: "MG2"), entry("SMmine", body: message.text, at: 1, service: "MG1")],
-                 next: nil)
+            page(
+                [
+                    entry("SMother", body: message.text, at: 2, service: "MG2"),
+                    entry("SMmine", body: message.text, at: 1, service: "MG1"),
+                ],
+                next: nil)
         ])
-        #expect(await service.lookUp(message, attemptedAt: attempt, transport: transport) == .found(providerID: "SMmine"))
+        #expect(
+            await service.lookUp(message, attemptedAt: attempt, transport: transport) == .found(providerID: "SMmine"))
     }
 
     @Test func aFailedLookupSaysSoAndIsNeverTakenForAbsence() async throws {
         let twilio = try channel()
-        let throttled = ScriptedTransport([ScriptedTransport.json(429, #"{"code":20429,"message":"Too Many Requests","status":429}"#)])
-        #expect(await twilio.lookUp(message, attemptedAt: attempt, transport: throttled) == .failed("lookup: twilio HTTP 429"))
+        let throttled = ScriptedTransport([
+            ScriptedTransport.json(429, #"{"code":20429,"message":"Too Many Requests","status":429}"#)
+        ])
+        #expect(
+            await twilio.lookUp(message, attemptedAt: attempt, transport: throttled)
+                == .failed("lookup: twilio HTTP 429"))
         let lost = ScriptedTransport([.error(.unknownOutcome("timedOut"))])
         guard case .failed = await twilio.lookUp(message, attemptedAt: attempt, transport: lost) else {
             Issue.record("a timed-out lookup is a failed lookup")

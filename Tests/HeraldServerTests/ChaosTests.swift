@@ -112,8 +112,8 @@ final class ChaosProvider: Sendable {
                 if let fault { state.faults["lookup " + fault.rawValue, default: 0] += 1 }
                 let all = state.twilioMessages.filter { $0.to == to && (from.isEmpty || $0.from == from) }.reversed()
                 let listed = Array(all.dropFirst(page * size).prefix(size))
-                state.requests.append(Request(
-                    key: "twilio:" + to, at: now, answer: fault?.rawValue ?? (listed.isEmpty ? "empty" : "listed"), lookup: true))
+                let answer = fault?.rawValue ?? (listed.isEmpty ? "empty" : "listed")
+                state.requests.append(Request(key: "twilio:" + to, at: now, answer: answer, lookup: true))
                 return (fault, listed, all.count > (page + 1) * size)
             }
             if let fault {
@@ -166,8 +166,9 @@ final class ChaosProvider: Sendable {
                     state.sids += 1
                     sid = twilio ? "SM\(state.sids)" : "wamid.\(state.sids)"
                     if twilio {
-                        state.twilioMessages.append(
-                            Held(sid: sid, to: form["To"] ?? "", from: form["From"] ?? "", body: form["Body"] ?? "", created: now))
+                        let held = Held(
+                            sid: sid, to: form["To"] ?? "", from: form["From"] ?? "", body: form["Body"] ?? "", created: now)
+                        state.twilioMessages.append(held)
                     }
                 }
                 let answer = fault?.rawValue ?? "ok"
@@ -206,7 +207,9 @@ final class ChaosProvider: Sendable {
     static func form(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).removingPercentEncoding ?? String($0)
+            }
             if parts.count == 2 { fields[parts[0]] = parts[1] }
         }
         return fields
@@ -358,7 +361,8 @@ struct ChaosTests {
         let failed = messages.filter { $0.state == .failed }
         let unknown = messages.filter { $0.state == .unknown }
         let lookups = requests.filter(\.lookup)
-        print("chaos: \(messages.count) messages, \(requests.count - lookups.count) sends and \(lookups.count) lookups, "
+        print("chaos: \(messages.count) messages, \(requests.count - lookups.count) sends and "
+            + "\(lookups.count) lookups, "
             + "faults \(faults.sorted { $0.key < $1.key }), \(sent.count) sent, \(failed.count) failed "
             + "(\(Set(failed.compactMap(\.lastError)))), \(unknown.count) unknown, \(released) released from hold, "
             + summary)
@@ -399,7 +403,8 @@ struct ChaosTests {
             let tries = requests.filter { $0.key == key(message) && !$0.lookup }
             for (n, pair) in zip(tries, tries.dropFirst()).enumerated() where ["500", "429"].contains(pair.0.answer) {
                 let allowed = max(policy.baseDelay(afterAttempt: n + 1) * (1 - policy.jitter), pair.0.retryAfter ?? 0)
-                #expect(pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001, "\(message.rule) #\(message.id) try \(n + 2)")
+                #expect(
+                    pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001, "\(message.rule) #\(message.id) try \(n + 2)")
             }
         }
         // The store agrees with the provider: the recorded ids are the ones it handed out.

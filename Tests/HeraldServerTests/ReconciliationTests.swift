@@ -26,11 +26,13 @@ struct ReconciliationTests {
         let store = try SQLiteStore(path: dispatch.path)
         let logger = dispatch.logs.logger()
         let now: @Sendable () -> Date = { [clock] in clock.withLock { $0 } }
-        let processor = EventProcessor(ruleSet: rules, templates: dispatch.templates, store: store, logger: logger, clock: now)
+        let processor = EventProcessor(
+            ruleSet: rules, templates: dispatch.templates, store: store, logger: logger, clock: now)
         try await dispatch.receive(store, "cod-fulfillment", "05-delivered.json", ruleSet: rules)
         try await processor.processPending()
         let dispatcher = Dispatcher(
-            store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger), transport: transport,
+            store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
+            transport: transport,
             logger: logger, clock: now, random: { 0.5 })
         let message = try #require(try await store.messages(MessageQuery()).first)
         return (store, dispatcher, message)
@@ -38,7 +40,9 @@ struct ReconciliationTests {
 
     func at(_ seconds: TimeInterval) { clock.withLock { $0 = start.addingTimeInterval(seconds) } }
 
-    func page(_ entries: [(sid: String, body: String, offset: TimeInterval)], next: String? = nil) -> ScriptedTransport.Step {
+    func page(_ entries: [(sid: String, body: String, offset: TimeInterval)], next: String? = nil)
+        -> ScriptedTransport.Step
+    {
         let items = entries.map { entry in
             #"{"sid":"\#(entry.sid)","to":"+212661234567","from":"+212500000000","body":"#
                 + JSONValue.string(entry.body).serialized()
@@ -68,7 +72,9 @@ struct ReconciliationTests {
         #expect(transport.requests.count == 1)
 
         transport.then(
-            page([("SMlater", "Votre commande ORD-000131 est en route", 8)], next: "/2010-04-01/Accounts/AC0123456789abcdef/Messages.json?Page=1"),
+            page(
+                [("SMlater", "Votre commande ORD-000131 est en route", 8)],
+                next: "/2010-04-01/Accounts/AC0123456789abcdef/Messages.json?Page=1"),
             page([("SMfound", queued.text, 0), ("SMold", queued.text, -86_400)], next: "/unread"))
         at(10)
         #expect(try await dispatcher.dispatchDue() == 1)
@@ -78,8 +84,9 @@ struct ReconciliationTests {
         let requests = transport.requests
         #expect(requests.map(\.method) == ["POST", "GET", "GET"])
         #expect(requests[1].url.query == "To=%2B212661234567&From=%2B212500000000&PageSize=50")
-        #expect(requests[2].url.absoluteString
-            == "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef/Messages.json?Page=1")
+        #expect(
+            requests[2].url.absoluteString
+                == "http://127.0.0.1:9/2010-04-01/Accounts/AC0123456789abcdef/Messages.json?Page=1")
         try await store.close()
     }
 
@@ -104,7 +111,8 @@ struct ReconciliationTests {
 
     @Test func aFailedLookupIsTriedAgainLaterNeverABlindResend() async throws {
         let transport = ScriptedTransport([
-            .error(.unknownOutcome("timedOut")), ScriptedTransport.json(503, #"{"code":20503,"message":"Service unavailable"}"#),
+            .error(.unknownOutcome("timedOut")),
+            ScriptedTransport.json(503, #"{"code":20503,"message":"Service unavailable"}"#),
         ])
         let (store, dispatcher, _) = try await pipeline(transport)
         try await dispatcher.dispatchDue()
@@ -115,7 +123,8 @@ struct ReconciliationTests {
         #expect(message.nextAttemptAt == start.addingTimeInterval(70))
         #expect(transport.requests.map(\.method) == ["POST", "GET"])
         // `herald retry --force ID`: the operator decides to send it anyway.
-        #expect(try await store.release(ids: [message.id], at: start.addingTimeInterval(11), force: true) == [message.id])
+        #expect(
+            try await store.release(ids: [message.id], at: start.addingTimeInterval(11), force: true) == [message.id])
         message = try await only(store)
         #expect(message.state == .pending)
         try await store.close()
@@ -170,7 +179,8 @@ struct ReconciliationTests {
                 "geo_permission", OutboxMessage.State.failed
             ),
             (
-                401, #"{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}"#,
+                401,
+                #"{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}"#,
                 "credentials_rejected", OutboxMessage.State.held
             ),
         ])

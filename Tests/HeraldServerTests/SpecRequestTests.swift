@@ -41,7 +41,8 @@ struct SpecRequestTests {
     @Test func requestsMatchThePinnedExamples() throws {
         for (name, request) in try Self.requests() {
             let file = Self.folder.appendingPathComponent(name)
-            let content = request.method == "GET" ? request.url.query ?? "" : String(decoding: request.body, as: UTF8.self)
+            let content =
+                request.method == "GET" ? request.url.query ?? "" : String(decoding: request.body, as: UTF8.self)
             let actual = "\(request.method) \(request.url.path)\n" + content + "\n"
             if ProcessInfo.processInfo.environment["HERALD_UPDATE_GOLDEN"] == "1" {
                 try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)

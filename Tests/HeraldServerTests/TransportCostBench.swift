@@ -26,7 +26,8 @@ struct TransportCostBench {
                 body: Array("To=%2B212661234567&From=%2B212500000000&Body=Bonjour".utf8))
             let transport = URLSessionTransport(requestTimeout: 5)
             let count = 300
-            func measure(_ label: String, width: Int, _ send: @escaping @Sendable () async throws -> Void) async throws {
+            func measure(_ label: String, width: Int, _ send: @escaping @Sendable () async throws -> Void) async throws
+            {
                 for _ in 0..<10 { try await send() }  // warm-up
                 let clock = ContinuousClock()
                 let elapsed = try await clock.measure {
@@ -38,11 +39,15 @@ struct TransportCostBench {
                     }
                 }
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                print(String(format: "transport: %@, %d sends %d at a time: %.0f sends/s, %.2f ms per send",
-                             label, count, width, Double(count) / seconds, seconds * 1000 / Double(count) * Double(width)))
+                print(
+                    String(
+                        format: "transport: %@, %d sends %d at a time: %.0f sends/s, %.2f ms per send",
+                        label, count, width, Double(count) / seconds, seconds * 1000 / Double(count) * Double(width)))
             }
             for width in [1, 8] {
-                try await measure("reused connections", width: width) { _ = try await transport.sendReusingConnections(request) }
+                try await measure("reused connections", width: width) {
+                    _ = try await transport.sendReusingConnections(request)
+                }
                 try await measure("a connection per send", width: width) { _ = try await transport.send(request) }
             }
         }

@@ -17,7 +17,7 @@ extension Herald {
         @Option(help: "Only this order's messages.")
         var order: String?
 
-        @Option(help: "Only messages in this state: pending, sending, sent, failed, held.")
+        @Option(help: "Only messages in this state: pending, sending, sent, failed, held, unknown.")
         var state: String?
 
         @Option(help: "At most this many messages.")
