@@ -31,7 +31,9 @@ struct FakeProvider {
     static func form(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).removingPercentEncoding ?? String($0)
+            }
             if parts.count == 2 { fields[parts[0]] = parts[1] }
         }
         return fields
@@ -60,13 +62,18 @@ struct FakeProvider {
             let body = String(buffer: try await request.collectBody(upTo: 1 << 16))
             let fields = form(body)
             // The order reference is in the message text: "… BENCH-0000042 …".
-            let reference = (fields["Body"] ?? "").split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-")) })
+            let reference =
+                (fields["Body"] ?? "").split(whereSeparator: {
+                    !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-"))
+                })
                 .first { $0.hasPrefix("BENCH-") }.map(String.init) ?? "?"
             let sid = state.withLock { state -> String in
                 state.requests += 1
                 let sid = "SM\(state.messages.count + 1)"
                 state.messages.append(
-                    Created(sid: sid, to: fields["To"] ?? "", from: fields["From"] ?? "", body: fields["Body"] ?? "", at: arrived))
+                    Created(
+                        sid: sid, to: fields["To"] ?? "", from: fields["From"] ?? "", body: fields["Body"] ?? "",
+                        at: arrived))
                 state.perOrder[reference, default: 0] += 1
                 if state.arrivals[reference] == nil { state.arrivals[reference] = arrived.timeIntervalSince1970 }
                 return sid
@@ -88,20 +95,26 @@ struct FakeProvider {
             }
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"messages":[\#(items.joined(separator: ","))],"next_page_uri":null}"#)))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: #"{"messages":[\#(items.joined(separator: ","))],"next_page_uri":null}"#)))
         }
         router.get("stats") { _, _ -> Response in
             let text = state.withLock { state -> String in
                 let arrivals = state.arrivals.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
                 let perOrder = state.perOrder.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-                return #"{"requests":\#(state.requests),"messages":\#(state.messages.count),"distinct":\#(state.arrivals.count),"#
+                return
+                    #"{"requests":\#(state.requests),"messages":\#(state.messages.count),"distinct":\#(state.arrivals.count),"#
                     + #""per_order":{\#(perOrder)},"arrivals":{\#(arrivals)}}"#
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         var logger = Logger(label: "fake-provider")
         logger.logLevel = .warning
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
         try await app.runService()
     }
 }
