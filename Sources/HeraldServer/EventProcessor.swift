@@ -108,6 +108,9 @@ public struct EventProcessor: Sendable {
             } else if let channel = ruleSet.channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
                 state = .held
                 lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+                // A person must set them (serve warns at start-up); counted like the dispatcher's holds.
+                Counter(label: "herald_operator_alerts_total", dimensions: [("reason", OperatorAlert.channelHeld.rawValue)])
+                    .increment()
             }
             return OutboxMessage(
                 idempotencyKey: key, eventID: stored.id, provider: stored.provider, orderReference: event.order.reference,

@@ -191,7 +191,7 @@ struct ReconciliationTests {
         try await dispatcher.dispatchDue()
         let message = try await only(store)
         #expect(message.state == state)
-        #expect(Self.alerts(reason) == before + 1)
+        #expect(Self.alerts(reason) >= before + 1)  // other suites may count theirs meanwhile
         let critical = dispatch.logs.text.split(separator: "\n").filter { $0.hasPrefix("critical ") }
         #expect(critical.contains { $0.contains("herald.alert=\(reason)") && !$0.contains("+212661234567") })
         try await store.close()
@@ -204,7 +204,7 @@ struct ReconciliationTests {
         dispatcher.channels = [:]
         try await dispatcher.dispatchDue()
         #expect(try await only(store).state == .held)
-        #expect(Self.alerts("channel_held") == before + 1)
+        #expect(Self.alerts("channel_held") >= before + 1)
         #expect(transport.requests.isEmpty)
         try await store.close()
     }
