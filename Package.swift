@@ -132,6 +132,7 @@ let package = Package(
             name: "HeraldTestSupport",
             dependencies: [
                 "HeraldCore",
+                "HeraldDispatch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -141,6 +142,11 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore", "HeraldTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HeraldDispatchTests",
+            dependencies: ["HeraldDispatch", "HeraldCore", "HeraldTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,12 +32,27 @@ public enum SendOutcome: Sendable, Equatable {
     case hold(String)
     /// WhatsApp 131047 (outside the 24 h window): use the rule's fallback channel.
     case fallback(String)
-    /// Sent, but no answer: retried only if the channel deduplicates or the rule allows it.
+    /// Sent, but no answer: looked up (Twilio), retried only if the channel deduplicates or the
+    /// rule allows it, otherwise `unknown` until a receipt says.
     case unknownOutcome(String)
     /// Refused because the recipient opted out (Twilio 21610): fails, and the number is suppressed
     /// on every channel. WhatsApp's 131050 is not one: it refuses marketing templates only, and
     /// Herald's order updates still reach the customer.
     case optedOut(String)
+    /// Permanent for this message, and a person must act for the next ones (Twilio 21408: the
+    /// account has no permission to send to the country).
+    case needsOperator(String, OperatorAlert)
+}
+
+/// A condition only a person can fix; counted in `herald_operator_alerts_total{reason}` and
+/// logged at critical level.
+public enum OperatorAlert: String, Sendable, Equatable, CaseIterable {
+    /// The provider refused the channel's credentials (expired or revoked token, wrong secret).
+    case credentialsRejected = "credentials_rejected"
+    /// Twilio 21408: the account may not send to the recipient's country (geo permissions).
+    case geoPermission = "geo_permission"
+    /// A message is held because its channel cannot send (credentials unset, misconfigured).
+    case channelHeld = "channel_held"
 }
 
 /// A way to reach a phone: Twilio SMS, the WhatsApp Cloud API, or a generic HTTP gateway.
@@ -124,7 +139,9 @@ public enum Channels {
 }
 
 /// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
-/// form-encoded, HTTP Basic auth, 201 on success; `I-Twilio-Idempotency-Token` deduplicates.
+/// form-encoded, HTTP Basic auth, 201 on success. Twilio does not deduplicate sends (its spec has
+/// no idempotency header or field), so an unknown outcome is resolved by a lookup
+/// (`TwilioChannel+Lookup.swift`), never by a blind resend.
 public struct TwilioChannel: MessageChannel {
     public var name: String
     public var accountSID: String
@@ -135,24 +152,26 @@ public struct TwilioChannel: MessageChannel {
     public var baseURL: URL
     /// WhatsApp through Twilio: `To` and `From` become `whatsapp:+…` addresses.
     public var whatsapp: Bool = false
-    public var isIdempotent: Bool { true }
+    public var isIdempotent: Bool { false }
+
+    /// A number as Twilio writes it in `To` and `From` (`whatsapp:+…` on a WhatsApp sender).
+    func address(_ number: String) -> String {
+        whatsapp && !number.hasPrefix("whatsapp:") ? "whatsapp:\(number)" : number
+    }
+
+    var basicAuthorization: String {
+        "Basic \(Data("\(accountSID):\(authToken)".utf8).base64EncodedString())"
+    }
 
     public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
-        func address(_ number: String) -> String {
-            whatsapp && !number.hasPrefix("whatsapp:") ? "whatsapp:\(number)" : number
-        }
         var form: [(String, String)] = [("To", address(message.to))]
         if let from { form.append(("From", address(from))) }
         if let messagingServiceSID { form.append(("MessagingServiceSid", messagingServiceSID)) }
         form.append(("Body", message.text))
         if let statusCallback { form.append(("StatusCallback", statusCallback)) }
-        let credentials = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
         return OutgoingRequest(
             url: baseURL.appendingPathComponent("2010-04-01/Accounts/\(accountSID)/Messages.json"),
-            headers: [
-                "Authorization": "Basic \(credentials)", "Content-Type": "application/x-www-form-urlencoded",
-                "I-Twilio-Idempotency-Token": message.idempotencyKey,
-            ],
+            headers: ["Authorization": basicAuthorization, "Content-Type": "application/x-www-form-urlencoded"],
             body: Channels.formEncode(form))
     }
 
@@ -167,7 +186,8 @@ public struct TwilioChannel: MessageChannel {
         case (500..., _): return .retry(reason, after: Channels.retryAfter(response))
         case (401, _), (_, 20003?): return .hold(reason)
         case (_, 21610?): return .optedOut(reason)
-        default: return .failed(reason)  // 21211, 21614, 21635 invalid To; 21408 geo permission; other 4xx
+        case (_, 21408?): return .needsOperator(reason, .geoPermission)
+        default: return .failed(reason)  // 21211, 21614, 21635 invalid To; other 4xx
         }
     }
 }
@@ -221,7 +241,10 @@ public struct WhatsAppCloudChannel: MessageChannel {
         let detail = error?["error_data"]?["details"]?.scalarText ?? error?["message"]?.scalarText ?? "HTTP \(response.status)"
         let reason = "whatsapp \(code.map(String.init) ?? "HTTP \(response.status)"): \(detail)"
         switch (response.status, code) {
-        case (_, 130429?), (_, 131056?), (429, _): return .retry(reason, after: Channels.retryAfter(response) ?? 60)
+        // Rate limits: 4 (application), 80007 (WhatsApp Business Account), 130429 (throughput),
+        // 131048 (spam rate limit), 131056 (pair rate limit).
+        case (_, 4?), (_, 80007?), (_, 130429?), (_, 131048?), (_, 131056?), (429, _):
+            return .retry(reason, after: Channels.retryAfter(response) ?? 60)
         case (_, 131047?): return .fallback(reason)
         case (_, 190?), (401, _): return .hold(reason)
         case (500..., _): return .retry(reason, after: Channels.retryAfter(response))

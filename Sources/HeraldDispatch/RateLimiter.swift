@@ -30,7 +30,13 @@ public final class RateLimiter: Sendable {
     }
 
     /// Reserves a send on `channel` to `recipient` at or after `now`; returns when it may go.
-    public func reserve(channel: String, recipient: String, now: Date) -> Date {
+    ///
+    /// A slot more than `maxWait` away is returned but not booked: the caller puts the message
+    /// back in the queue until then, and it must find the slot free when it comes back (booked,
+    /// it would push itself one interval further each time, forever).
+    public func reserve(
+        channel: String, recipient: String, now: Date, bookingWithin maxWait: TimeInterval = .infinity
+    ) -> Date {
         guard let limit = limits[channel], limit.rate != nil || limit.recipientInterval != nil else { return now }
         return state.withLock { state in
             var at = now
@@ -38,10 +44,9 @@ public final class RateLimiter: Sendable {
             if let interval = limit.recipientInterval, let last = state.lastToRecipient[pairKey] {
                 at = max(at, last.addingTimeInterval(interval))
             }
-            if let rate = limit.rate, rate > 0 {
-                at = max(at, state.nextSlot[channel] ?? at)
-                state.nextSlot[channel] = at.addingTimeInterval(1 / rate)
-            }
+            if let rate = limit.rate, rate > 0 { at = max(at, state.nextSlot[channel] ?? at) }
+            guard at.timeIntervalSince(now) <= maxWait else { return at }
+            if let rate = limit.rate, rate > 0 { state.nextSlot[channel] = at.addingTimeInterval(1 / rate) }
             if limit.recipientInterval != nil { state.lastToRecipient[pairKey] = at }
             if state.lastToRecipient.count > 50_000 {
                 state.lastToRecipient = state.lastToRecipient.filter { $0.value > now.addingTimeInterval(-3600) }

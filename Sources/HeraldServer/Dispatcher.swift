@@ -6,26 +6,6 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// When to try again: exponential backoff with jitter, honouring Retry-After, within a budget.
-public struct RetryPolicy: Sendable {
-    /// Attempts before a message is `failed` (the default spreads 8 attempts over about 20 hours).
-    public var maxAttempts = 8
-    public var firstDelay: TimeInterval = 120
-    public var factor: Double = 3
-    public var maxDelay: TimeInterval = 8 * 3600
-    /// ± this share of the delay, so a recovering provider is not hit by every message at once.
-    public var jitter: Double = 0.2
-
-    public init() {}
-
-    /// The delay before attempt `attempts + 1`; `random` in 0…1 (injected for tests).
-    public func delay(afterAttempt attempts: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
-        let base = min(maxDelay, firstDelay * pow(factor, Double(max(0, attempts - 1))))
-        let jittered = base * (1 - jitter + 2 * jitter * random)
-        return max(jittered, retryAfter ?? 0)
-    }
-}
-
 /// Sends due outbox messages through their channels and records each outcome.
 public struct Dispatcher: Sendable {
     public var store: SQLiteStore
@@ -43,6 +23,11 @@ public struct Dispatcher: Sendable {
     public var limiter: RateLimiter
     /// Signalled when messages are queued; waited on when idle.
     public var wakeup = Wakeup()
+    /// How long after an unknown outcome the provider is asked (so a message it was still
+    /// accepting shows in its list).
+    public var settleDelay: TimeInterval = 10
+    /// When a lookup failed, how long until the next one.
+    public var lookupRetryDelay: TimeInterval = 60
 
     public init(
         store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
@@ -80,16 +65,71 @@ public struct Dispatcher: Sendable {
     /// Claims the messages due now and sends them, `concurrency` at a time; returns how many it handled.
     @discardableResult
     public func dispatchDue() async throws -> Int {
+        let lookups = try await store.claimLookups(now: clock(), limit: concurrency, lease: lease)
         let claimed = try await store.claimDue(now: clock(), limit: concurrency, lease: lease)
-        guard !claimed.isEmpty else { return 0 }
+        guard !claimed.isEmpty || !lookups.isEmpty else { return 0 }
         let updates = await withTaskGroup(of: (OutboxMessage, DeliveryUpdate, Bool).self) { group in
+            for message in lookups {
+                group.addTask { await self.lookUp(message) }
+            }
             for (message, recovered) in claimed {
                 group.addTask { await self.deliver(message, recovered: recovered) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         await record(updates)
-        return claimed.count
+        return claimed.count + lookups.count
+    }
+
+    /// Resolves an `unknown` message by asking its provider: found → `sent` with its id; not
+    /// there → `pending`, sent again now; the lookup failed → `unknown`, asked again later.
+    func lookUp(_ message: OutboxMessage) async -> (OutboxMessage, DeliveryUpdate, Bool) {
+        let now = clock()
+        guard let configured = channels[message.channel] else {
+            let reason = "\(message.lastError ?? "unknown outcome"); lookup waits: channel '\(message.channel)' cannot send"
+            let later = now.addingTimeInterval(lookupRetryDelay)
+            return (message, DeliveryUpdate(state: .unknown, nextAttemptAt: later, lastError: reason), false)
+        }
+        guard let channel = configured as? any LookingUpChannel else {
+            // No lookup for this provider: it stays unknown until a receipt says.
+            return (message, DeliveryUpdate(state: .unknown, lastError: message.lastError), false)
+        }
+        let outcome = await channel.lookUp(
+            ChannelMessage(idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
+                           locale: message.locale, whatsapp: message.whatsapp),
+            attemptedAt: message.attemptedAt ?? message.createdAt, transport: transport)
+        let update: DeliveryUpdate
+        let result: String
+        switch outcome {
+        case .found(let id):
+            result = "found"
+            update = DeliveryUpdate(state: .sent, lastError: nil, providerMessageID: id)
+        case .notFound:
+            result = "not_found"
+            update = DeliveryUpdate(
+                state: .pending, nextAttemptAt: now, lastError: "lookup: not at the provider, sent again")
+        case .failed(let reason):
+            result = "failed"
+            update = DeliveryUpdate(
+                state: .unknown, nextAttemptAt: now.addingTimeInterval(lookupRetryDelay),
+                lastError: "unknown outcome; \(reason)")
+        }
+        Counter(label: "herald_lookups_total", dimensions: [("channel", message.channel), ("outcome", result)])
+            .increment()
+        logger.info("unknown outcome looked up", metadata: [
+            "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.outcome": "\(result)",
+        ])
+        return (message, update, false)
+    }
+
+    /// A condition only a person can fix: a critical log line and `herald_operator_alerts_total{reason}`.
+    func alertOperator(_ alert: OperatorAlert, _ message: String, channel: String, reason: String) {
+        Counter(label: "herald_operator_alerts_total", dimensions: [("reason", alert.rawValue)]).increment()
+        logger.critical(
+            "\(message)",
+            metadata: [
+                "herald.channel": "\(channel)", "herald.alert": "\(alert.rawValue)", "herald.reason": "\(reason)",
+            ])
     }
 
     /// Sends one claimed message; returns the update to record (and whether to refund the attempt).
@@ -121,8 +161,12 @@ public struct Dispatcher: Sendable {
             return (message, DeliveryUpdate(state: .failed, lastError: reason), false)
         }
         guard let channel = channels[message.channel] else {
+            let reason = heldReason(message)
+            alertOperator(
+                .channelHeld, "channel cannot send: messages held until it is configured, then herald retry",
+                channel: message.channel, reason: reason)
             // Still unset: held again, and the attempt the claim counted is given back.
-            return (message, DeliveryUpdate(state: .held, lastError: heldReason(message)), true)
+            return (message, DeliveryUpdate(state: .held, lastError: reason), true)
         }
         // Quiet hours hold at send time too: a message released by `herald retry`, or due again
         // after a retry delay, waits for the end of the window in the recipient's time zone.
@@ -133,14 +177,14 @@ public struct Dispatcher: Sendable {
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
         // WhatsApp) goes back to the queue without using an attempt.
         let now = clock()
-        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now)
+        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now, bookingWithin: 1)
         let wait = slot.timeIntervalSince(now)
         if wait > 1 {
             return (message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), true)
         }
         if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         let outcome: SendOutcome
-        if recovered, !channel.isIdempotent, !atLeastOnce {
+        if recovered, !channel.isIdempotent, !atLeastOnce || channel is any LookingUpChannel {
             // A dispatcher stopped mid-send: it may have gone out. Never risk sending it twice.
             outcome = .unknownOutcome("the previous attempt was interrupted")
         } else {
@@ -188,10 +232,17 @@ public struct Dispatcher: Sendable {
         var update = unmaskedUpdate(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
         update.lastError = update.lastError.map(LogSafe.redactingPhones)
         if let reason = update.suppression?.reason { update.suppression?.reason = LogSafe.redactingPhones(reason) }
-        if case .hold = outcome {
-            logger.critical(
-                "channel credentials rejected: messages held until fixed, then herald retry",
-                metadata: ["herald.channel": "\(message.channel)", "herald.reason": "\(update.lastError ?? "-")"])
+        switch outcome {
+        case .hold:
+            alertOperator(
+                .credentialsRejected, "channel credentials rejected: messages held until fixed, then herald retry",
+                channel: message.channel, reason: update.lastError ?? "-")
+        case .needsOperator(_, let alert):
+            alertOperator(
+                alert, "provider refused the message until the account is changed (geo permissions)",
+                channel: message.channel, reason: update.lastError ?? "-")
+        default:
+            break
         }
         return update
     }
@@ -219,9 +270,18 @@ public struct Dispatcher: Sendable {
                 return DeliveryUpdate(state: .failed, lastError: "\(reason); the rule has no fallback channel")
             }
             return DeliveryUpdate(state: .pending, nextAttemptAt: now, lastError: "\(reason); falling back to \(fallback)", channel: fallback)
+        case .needsOperator(let reason, _):
+            return DeliveryUpdate(state: .failed, lastError: reason)
         case .unknownOutcome(let reason):
+            // The provider can be asked (Twilio): after the settling delay, a lookup decides.
+            if !channel.isIdempotent, channel is any LookingUpChannel {
+                return DeliveryUpdate(
+                    state: .unknown, nextAttemptAt: now.addingTimeInterval(settleDelay),
+                    lastError: "unknown outcome: \(reason)")
+            }
             if channel.isIdempotent || atLeastOnce { return retry(reason, after: nil) }
-            return DeliveryUpdate(state: .failed, lastError: "unknown outcome: \(reason)")
+            // WhatsApp Cloud: unknown until a receipt says.
+            return DeliveryUpdate(state: .unknown, lastError: "unknown outcome: \(reason)")
         case .optedOut(let reason):
             return DeliveryUpdate(state: .failed, lastError: reason, suppression: optOut(of: message, reason, at: now))
         }

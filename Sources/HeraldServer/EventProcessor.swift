@@ -109,6 +109,9 @@ public struct EventProcessor: Sendable {
             } else if let channel = ruleSet.channel(named: m.channel), !channel.canSend {
                 state = .held
                 lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+                // A person must set them (serve warns at start-up); counted like the dispatcher's holds.
+                Counter(label: "herald_operator_alerts_total", dimensions: [("reason", OperatorAlert.channelHeld.rawValue)])
+                    .increment()
             }
             if state != .pending {
                 // One line per message that will not go out by itself; no recipient, so no phone number.

@@ -15,6 +15,10 @@ public struct OutboxMessage: Sendable, Equatable {
         case held
         /// Not sent, and never will be: the recipient is on the suppression list (`lastError` says why).
         case suppressed
+        /// A send that may have reached the provider had no answer. Only a lookup (Twilio, due at
+        /// `nextAttemptAt`) or a receipt resolves it (`sent`, or `pending` when proved absent);
+        /// bulk retry never releases it, `herald retry --force ID` does.
+        case unknown
     }
 
     public var id: Int64
@@ -35,6 +39,8 @@ public struct OutboxMessage: Sendable, Equatable {
     public var lastError: String?
     public var providerMessageID: String?
     public var createdAt: Date
+    /// When the last send attempt started (a lookup reads the provider's list back to it).
+    public var attemptedAt: Date?
     /// For WhatsApp: the approved template call.
     public var whatsapp: WhatsAppTemplateCall?
 
@@ -42,7 +48,7 @@ public struct OutboxMessage: Sendable, Equatable {
         id: Int64 = 0, idempotencyKey: String, eventID: Int64, provider: String, orderReference: String?, rule: String,
         channel: String, recipient: String, locale: String, text: String, encoding: String?, segments: Int?,
         state: State, attempts: Int = 0, nextAttemptAt: Date?, lastError: String?, providerMessageID: String? = nil,
-        createdAt: Date, whatsapp: WhatsAppTemplateCall? = nil
+        createdAt: Date, whatsapp: WhatsAppTemplateCall? = nil, attemptedAt: Date? = nil
     ) {
         self.id = id
         self.idempotencyKey = idempotencyKey
@@ -63,6 +69,7 @@ public struct OutboxMessage: Sendable, Equatable {
         self.providerMessageID = providerMessageID
         self.createdAt = createdAt
         self.whatsapp = whatsapp
+        self.attemptedAt = attemptedAt
     }
 }
 

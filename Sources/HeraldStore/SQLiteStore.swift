@@ -274,6 +274,11 @@ public final class SQLiteStore: Store {
                     CREATE UNIQUE INDEX suppressions_scope ON suppressions(number, IFNULL(channel, ''));
                     """)
         }
+        // When the last send attempt started, for the Twilio lookup of an unknown outcome (v6
+        // already allows the `unknown` state).
+        migrator.registerMigration("v8-outbox-attempted-at") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN attempted_at REAL")
+        }
         return migrator
     }()
 
@@ -297,14 +302,44 @@ public final class SQLiteStore: Store {
             for row in rows {
                 var message = Self.outboxMessage(row)
                 let recovered = message.state == .sending
+                // A recovered message keeps the time of the attempt it was claimed for.
                 try db.cachedStatement(
-                    sql: "UPDATE messages SET state = 'sending', lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?"
-                ).execute(arguments: [moment + lease, message.id])
+                    sql: """
+                        UPDATE messages SET state = 'sending', lease_expires_at = ?, attempts = attempts + 1,
+                            attempted_at = CASE WHEN state = 'sending' THEN COALESCE(attempted_at, ?) ELSE ? END
+                        WHERE id = ?
+                        """
+                ).execute(arguments: [moment + lease, moment - lease, moment, message.id])
+                if !recovered { message.attemptedAt = now }
+                if recovered, message.attemptedAt == nil { message.attemptedAt = now.addingTimeInterval(-lease) }
                 message.state = .sending
                 message.attempts += 1
                 claimed.append((message, recovered))
             }
             return claimed
+        }
+    }
+
+    /// Claims up to `limit` `unknown` messages whose lookup is due, by moving their next lookup a
+    /// lease away (a dispatcher that dies mid-lookup leaves them to the next one then); they stay
+    /// `unknown` until the lookup's outcome is recorded.
+    public func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
+        guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
+        let moment = now.timeIntervalSince1970
+        return try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT * FROM messages WHERE state = 'unknown' AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at, id LIMIT ?
+                    """),
+                arguments: [moment, limit])
+            return try rows.map { row in
+                let message = Self.outboxMessage(row)
+                try db.cachedStatement(
+                    sql: "UPDATE messages SET next_attempt_at = ? WHERE id = ? AND state = 'unknown'"
+                ).execute(arguments: [moment + lease, message.id])
+                return message
+            }
         }
     }
 
@@ -338,17 +373,18 @@ public final class SQLiteStore: Store {
     }
 
     /// `herald retry`: puts failed or held messages back in the queue, keeping their key.
-    /// Returns the ids released (sent and pending ones are left alone).
-    public func release(ids: [Int64], at now: Date) async throws -> [Int64] {
+    /// Returns the ids released (sent and pending ones are left alone). An `unknown` message (it
+    /// may have gone out) is released only with `force`, on the operator's word.
+    public func release(ids: [Int64], at now: Date, force: Bool = false) async throws -> [Int64] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.write { db in
             var released: [Int64] = []
             for id in ids {
                 try db.cachedStatement(sql: """
                     UPDATE messages SET state = 'pending', next_attempt_at = ?, attempts = 0
-                    WHERE id = ? AND state IN ('failed', 'held')
+                    WHERE id = ? AND (state IN ('failed', 'held') OR (? AND state = 'unknown'))
                     """
-                ).execute(arguments: [now.timeIntervalSince1970, id])
+                ).execute(arguments: [now.timeIntervalSince1970, id, force])
                 if db.changesCount > 0 { released.append(id) }
             }
             return released
@@ -484,7 +520,8 @@ public final class SQLiteStore: Store {
             state: OutboxMessage.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"],
             nextAttemptAt: (row["next_attempt_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             lastError: row["last_error"], providerMessageID: row["provider_message_id"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]), whatsapp: WhatsAppTemplateCall(json: row["whatsapp"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), whatsapp: WhatsAppTemplateCall(json: row["whatsapp"]),
+            attemptedAt: (row["attempted_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.

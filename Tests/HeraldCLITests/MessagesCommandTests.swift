@@ -177,6 +177,24 @@ struct MessagesCommandTests {
         #expect(stderr.contains("not released (unknown, already sent or still queued): \(id) 999"))
     }
 
+    /// A message whose send had no answer may have gone out: only `--force` releases it.
+    @Test func retryReleasesAnUnknownMessageOnlyWithForce() async throws {
+        let db = try await storeWithHeldMessage()
+        let store = try SQLiteStore(path: db)
+        let message = try #require(try await store.messages(MessageQuery()).first)
+        try await store.record(
+            DeliveryUpdate(state: .unknown, lastError: "unknown outcome: no answer: timedOut"), messageID: message.id,
+            at: Date())
+        try await store.close()
+        let (_, listing, _) = try await HeraldProcess.run(["messages", "--db", db, "--state", "unknown"])
+        #expect(listing.contains("ORD-000130") && listing.contains("unknown outcome: no answer: timedOut"))
+        let (refused, _, _) = try await HeraldProcess.run(["retry", "--db", db, "\(message.id)"])
+        #expect(refused == 1)
+        let (status, stdout, _) = try await HeraldProcess.run(["retry", "--db", db, "--force", "\(message.id)"])
+        #expect(status == 0)
+        #expect(stdout.contains("released 1 message: \(message.id)"))
+    }
+
     @Test func dryRunAgainstTheLiveStoreKnowsItsOutbox() async throws {
         let db = try await storeWithHeldMessage()
         let (status, stdout, _) = try await HeraldProcess.run([

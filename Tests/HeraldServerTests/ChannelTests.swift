@@ -34,6 +34,14 @@ struct ChannelTests {
         #expect(agents.map(\.value) == ["shop/1"])
     }
 
+    /// Twilio has no idempotency header for sends: `I-Twilio-Idempotency-Token` is one it sends to webhooks.
+    @Test func twilioSendsNoIdempotencyHeader() throws {
+        let twilio = try channel("twilio", ["account_sid": "AC1", "auth_token": "t", "from": "+14155238886"])
+        let request = try twilio.request(for: message)
+        #expect(request.headers.keys.sorted() == ["Authorization", "Content-Type", "User-Agent"])
+        #expect(!twilio.isIdempotent)
+    }
+
     @Test func httpGatewayRendersItsBodyAndSendsTheKey() throws {
         let gateway = try channel("http", [
             "url": "https://sms.example.ma/v1/messages", "headers.Authorization": "Bearer g", "body.to": "{{to}}",
@@ -60,6 +68,22 @@ struct ChannelTests {
             (401, #"{"error":{"code":190,"message":"Session has expired"}}"#, "hold"),
             (429, #"{"error":{"code":130429,"message":"Rate limit hit"}}"#, "retry"),
             (400, #"{"error":{"code":131056,"message":"Pair rate limit hit"}}"#, "retry"),
+            // Rate limits, as the Graph API writes them: retried later, not failed.
+            (
+                400,
+                #"{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","code":4,"error_data":{"messaging_product":"whatsapp","details":"Application request limit reached"},"fbtrace_id":"Az8or2yhqkZfEZ-_4Qn_Bam"}}"#,
+                "retry"
+            ),
+            (
+                400,
+                #"{"error":{"message":"(#80007) Rate limit issues","type":"OAuthException","code":80007,"error_data":{"messaging_product":"whatsapp","details":"The WhatsApp Business Account has reached its rate limit."},"fbtrace_id":"AbC"}}"#,
+                "retry"
+            ),
+            (
+                400,
+                #"{"error":{"message":"(#131048) Spam rate limit hit","type":"OAuthException","code":131048,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there are restrictions on how many messages can be sent from this phone number."},"fbtrace_id":"AbC"}}"#,
+                "retry"
+            ),
             (503, "upstream down", "retry"),
             (200, #"{"messages":[{"id":"wamid.X"}]}"#, "sent"),
         ])
@@ -74,7 +98,11 @@ struct ChannelTests {
             (400, #"{"code":21211,"message":"Invalid 'To' Phone Number"}"#, "failed"),
             (400, #"{"code":21614,"message":"not a mobile number"}"#, "failed"),
             (400, #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}"#, "opted out"),
-            (400, #"{"code":21408,"message":"Permission to send an SMS has not been enabled for the region"}"#, "failed"),
+            (
+                400,
+                #"{"code":21408,"message":"Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +22236000000.","more_info":"https://www.twilio.com/docs/errors/21408","status":400}"#,
+                "operator: geo_permission"
+            ),
             (429, #"{"code":20429,"message":"Too Many Requests"}"#, "retry"),
             (500, #"{"code":20500,"message":"Internal Server Error"}"#, "retry"),
             (401, #"{"code":20003,"message":"Authenticate"}"#, "hold"),
@@ -114,6 +142,7 @@ struct ChannelTests {
         case .fallback: return "fallback"
         case .unknownOutcome: return "unknown"
         case .optedOut: return "opted out"
+        case .needsOperator(_, let alert): return "operator: \(alert.rawValue)"
         }
     }
 }

@@ -19,12 +19,13 @@ import Glibc
 
 /// A fake Twilio and WhatsApp Cloud API that misbehaves for a while and then recovers: 500s,
 /// 429s with `Retry-After`, answers slower than the client's timeout, connections reset by peer,
-/// and an expired WhatsApp token. Like Twilio, it delivers a message once per
-/// `I-Twilio-Idempotency-Token` and answers a repeat with the first answer; WhatsApp has no such
-/// key, so every 200 there is a delivery.
+/// answers lost (the message is created, then the connection drops without an answer), and an
+/// expired WhatsApp token. Like the real ones, neither deduplicates: every accepted request is a
+/// message at the provider. Twilio's `ListMessage` (GET …/Messages.json?To=…&From=…) answers
+/// from the messages it holds, newest first, in pages, as Twilio does.
 final class ChaosProvider: Sendable {
     enum Fault: String, CaseIterable, Sendable {
-        case serverError = "500", throttled = "429", slow, reset, expiredToken = "401"
+        case serverError = "500", throttled = "429", slow, reset, lostAnswer = "lost", expiredToken = "401"
     }
 
     struct Request: Sendable {
@@ -32,6 +33,17 @@ final class ChaosProvider: Sendable {
         var at: Date
         var answer: String
         var retryAfter: TimeInterval?
+        /// A `ListMessage` lookup, not a send.
+        var lookup = false
+    }
+
+    /// A message Twilio holds, as `ListMessage` lists it.
+    struct Held: Sendable {
+        var sid: String
+        var to: String
+        var from: String
+        var body: String
+        var created: Date
     }
 
     struct State {
@@ -39,12 +51,17 @@ final class ChaosProvider: Sendable {
         var random = SplitMix64(seed: 0x4845_5241_4c44)
         var requests: [Request] = []
         var deliveries: [String: Int] = [:]
-        var sids: [String: String] = [:]
+        var twilioMessages: [Held] = []
         var faults: [String: Int] = [:]
+        var sids = 0
     }
 
     static let retryAfter: TimeInterval = 1_800
     static let slowness: Duration = .milliseconds(2_500)
+    /// On a response head, tells `ResetHandler` to drop the connection instead of answering.
+    static let dropHeader = HTTPField.Name("X-Chaos-Drop")!
+    /// Small pages, so lookups walk `next_page_uri`.
+    static let pageSize = 1
     let state = Mutex(State())
     let clock: @Sendable () -> Date
 
@@ -53,9 +70,8 @@ final class ChaosProvider: Sendable {
     func recover() { state.withLock { $0.chaos = false } }
 
     /// The fault for the next request, if any: 60 % of requests fail while the chaos lasts.
-    private func drawFault(_ state: inout State, allowReset: Bool) -> Fault? {
+    private func drawFault(_ state: inout State, from faults: [Fault]) -> Fault? {
         guard state.chaos, state.random.next() % 100 < 60 else { return nil }
-        let faults = Fault.allCases.filter { allowReset || $0 != .reset }
         return faults[Int(state.random.next() % UInt64(faults.count))]
     }
 
@@ -68,82 +84,176 @@ final class ChaosProvider: Sendable {
         }
     }
 
+    static func rfc2822(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.post("**") { request, _ -> Response in
+        router.get("2010-04-01/Accounts/:sid/Messages.json") { request, context -> Response in
+            let query = request.uri.queryParameters
+            let to = query["To"].map(String.init) ?? ""
+            let from = query["From"].map(String.init) ?? ""
+            let size = query["PageSize"].flatMap { Int(String($0)) }.map { min($0, Self.pageSize) } ?? Self.pageSize
+            let page = query["Page"].flatMap { Int(String($0)) } ?? 0
+            let now = self.clock()
+            let (fault, listed, more) = self.state.withLock { state -> (Fault?, [Held], Bool) in
+                let fault = self.drawFault(&state, from: [.serverError, .throttled])
+                if let fault { state.faults["lookup " + fault.rawValue, default: 0] += 1 }
+                let all = state.twilioMessages.filter { $0.to == to && (from.isEmpty || $0.from == from) }.reversed()
+                let listed = Array(all.dropFirst(page * size).prefix(size))
+                let answer = fault?.rawValue ?? (listed.isEmpty ? "empty" : "listed")
+                state.requests.append(Request(key: "twilio:" + to, at: now, answer: answer, lookup: true))
+                return (fault, listed, all.count > (page + 1) * size)
+            }
+            if let fault {
+                return fault == .throttled
+                    ? Self.json(.tooManyRequests, #"{"code":20429,"message":"Too Many Requests","status":429}"#)
+                    : Self.json(.internalServerError, #"{"code":20500,"message":"Internal Server Error","status":500}"#)
+            }
+            func item(_ held: Held) -> JSONValue {
+                .object([
+                    ("sid", .string(held.sid)), ("to", .string(held.to)), ("from", .string(held.from)),
+                    ("body", .string(held.body)), ("date_created", .string(Self.rfc2822(held.created))),
+                    ("status", .string("sent")),
+                ])
+            }
+            let sid = context.parameters.get("sid") ?? ""
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+            let next: JSONValue = more
+                ? .string("/2010-04-01/Accounts/\(sid)/Messages.json?To=\(encode(to))&From=\(encode(from))"
+                    + "&PageSize=\(size)&Page=\(page + 1)&PageToken=PA\(page + 1)")
+                : .null
+            let body = JSONValue.object([
+                ("messages", .array(listed.map(item))), ("next_page_uri", next), ("page", .number("\(page)")),
+                ("page_size", .number("\(size)")),
+            ])
+            return Self.json(.ok, body.serialized())
+        }
+        // A POST to the path the GET above holds is routed there, not to "**": both lead here.
+        let send: @Sendable (Hummingbird.Request, BasicRequestContext) async throws -> Response = { request, _ in
             var request = request
             let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
             let twilio = request.uri.path.hasSuffix("Messages.json")
+            let form = twilio ? Self.form(body) : [:]
             let key: String
             if twilio {
-                key = request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!] ?? "missing"
+                key = "twilio:" + (form["To"] ?? "?")
             } else {
                 let json = try JSONParser.parse(Array(body.utf8))
                 key = "whatsapp:" + (json["to"]?.scalarText ?? "?")
             }
             let now = self.clock()
             let (fault, sid) = self.state.withLock { state -> (Fault?, String) in
-                var fault = self.drawFault(&state, allowReset: false)
-                // A repeated Twilio idempotency token gets the first answer, never a second message.
-                if twilio, let sid = state.sids[key] { fault = nil; return (fault, sid) }
+                let fault = self.drawFault(&state, from: [.serverError, .throttled, .slow, .lostAnswer, .expiredToken])
                 if let fault { state.faults[fault.rawValue, default: 0] += 1 }
-                if fault == nil || fault == .slow {
-                    // Accepted (a slow answer arrives after the client gave up, but the message went out).
+                var sid = ""
+                if fault == nil || fault == .slow || fault == .lostAnswer {
+                    // Accepted: the message exists at the provider, whether or not its answer arrives.
                     state.deliveries[key, default: 0] += 1
-                    state.sids[key] = twilio ? "SM\(state.deliveries.count)" : "wamid.\(state.deliveries.count)"
+                    state.sids += 1
+                    sid = twilio ? "SM\(state.sids)" : "wamid.\(state.sids)"
+                    if twilio {
+                        let held = Held(
+                            sid: sid, to: form["To"] ?? "", from: form["From"] ?? "", body: form["Body"] ?? "", created: now)
+                        state.twilioMessages.append(held)
+                    }
                 }
                 let answer = fault?.rawValue ?? "ok"
                 state.requests.append(Request(key: key, at: now, answer: answer, retryAfter: fault == .throttled ? Self.retryAfter : nil))
-                return (fault, state.sids[key] ?? "")
-            }
-            func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
-                var fields = headers
-                fields[.contentType] = "application/json"
-                return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+                return (fault, sid)
             }
             switch fault {
             case .serverError?:
                 return twilio
-                    ? json(.internalServerError, #"{"code":20500,"message":"Internal Server Error","status":500}"#)
-                    : json(.internalServerError, #"{"error":{"message":"An unknown error occurred","type":"OAuthException","code":1}}"#)
+                    ? Self.json(.internalServerError, #"{"code":20500,"message":"Internal Server Error","status":500}"#)
+                    : Self.json(.internalServerError, #"{"error":{"message":"An unknown error occurred","type":"OAuthException","code":1}}"#)
             case .throttled?:
-                return json(.tooManyRequests, twilio ? #"{"code":20429,"message":"Too Many Requests","status":429}"#
+                return Self.json(.tooManyRequests, twilio ? #"{"code":20429,"message":"Too Many Requests","status":429}"#
                     : #"{"error":{"message":"Rate limit hit","type":"OAuthException","code":130429}}"#,
                     headers: [.retryAfter: "\(Int(Self.retryAfter))"])
             case .expiredToken?:
                 return twilio
-                    ? json(.unauthorized, #"{"code":20003,"message":"Authenticate","status":401}"#)
-                    : json(.unauthorized, #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190}}"#)
+                    ? Self.json(.unauthorized, #"{"code":20003,"message":"Authenticate","status":401}"#)
+                    : Self.json(.unauthorized, #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190}}"#)
+            case .lostAnswer?:
+                return Response(status: .created, headers: [Self.dropHeader: "1"])
             case .slow?, nil:
                 if fault == .slow { try await Task.sleep(for: Self.slowness) }
                 return twilio
-                    ? json(.created, #"{"sid":"\#(sid)","status":"queued"}"#)
-                    : json(.ok, #"{"messaging_product":"whatsapp","messages":[{"id":"\#(sid)"}]}"#)
+                    ? Self.json(.created, #"{"sid":"\#(sid)","status":"queued"}"#)
+                    : Self.json(.ok, #"{"messaging_product":"whatsapp","messages":[{"id":"\#(sid)"}]}"#)
             case .reset?:
                 preconditionFailure("resets are decided before routing")
             }
         }
+        router.post("2010-04-01/Accounts/:sid/Messages.json", use: send)
+        router.post("**", use: send)
         return router
     }
 
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).removingPercentEncoding ?? String($0)
+            }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return fields
+    }
+
     /// Sits after HTTP decoding: when the provider decides so, the connection is closed with
-    /// SO_LINGER 0 (a TCP reset) on the first part of a request, before any answer.
-    final class ResetHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    /// SO_LINGER 0 (a TCP reset) on the first part of a request, before any answer; and a
+    /// response marked `X-Chaos-Drop` is never written: the connection is reset instead.
+    final class ResetHandler: ChannelDuplexHandler, RemovableChannelHandler, Sendable {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
+        typealias OutboundIn = HTTPResponsePart
+        typealias OutboundOut = HTTPResponsePart
         let provider: ChaosProvider
+        let dropping = Mutex(false)
         init(provider: ChaosProvider) { self.provider = provider }
+
+        func reset(_ context: ChannelHandlerContext) {
+            if let socket = context.channel as? any SocketOptionProvider {
+                socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in context.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             if case .head = unwrapInboundIn(data), provider.resetsNextRequest() {
-                if let socket = context.channel as? any SocketOptionProvider {
-                    socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in context.close(promise: nil) }
-                } else {
-                    context.close(promise: nil)
-                }
+                reset(context)
                 return
             }
             context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            let part = unwrapOutboundIn(data)
+            if case .head(let head) = part, head.headerFields[ChaosProvider.dropHeader] != nil {
+                dropping.withLock { $0 = true }
+                reset(context)
+            }
+            if dropping.withLock({ $0 }) {
+                promise?.fail(NIOCore.ChannelError.ioOnClosedChannel)
+                return
+            }
+            context.write(data, promise: promise)
         }
     }
 }
@@ -209,13 +319,16 @@ struct ChaosTests {
 
             // Six hours of chaos, then the provider recovers and the operator, having renewed the
             // WhatsApp token, runs `herald retry` on the held messages. The clock jumps to the
-            // next due message after each round.
+            // next due message (or lookup) after each round.
             var rounds = 0
             var released = 0
-            while rounds < 2_000 {
+            while rounds < 3_000 {
                 rounds += 1
                 try await dispatcher.dispatchDue()
-                let open = try await store.messages(MessageQuery(limit: 1_000)).filter { $0.state != .sent && $0.state != .failed }
+                // Settled: sent, failed, or unknown with nothing left to ask (WhatsApp: a receipt would say).
+                let open = try await store.messages(MessageQuery(limit: 1_000)).filter {
+                    $0.state != .sent && $0.state != .failed && !($0.state == .unknown && $0.nextAttemptAt == nil)
+                }
                 if now().timeIntervalSince(start) >= 6 * 3_600 {
                     provider.recover()
                     let held = open.filter { $0.state == .held }.map(\.id)
@@ -231,44 +344,70 @@ struct ChaosTests {
 
             let messages = try await store.messages(MessageQuery(limit: 1_000))
             let (requests, deliveries, faults) = provider.state.withLock { ($0.requests, $0.deliveries, $0.faults) }
-            let sent = messages.filter { $0.state == .sent }
-            let failed = messages.filter { $0.state == .failed }
-            print("chaos: \(messages.count) messages, \(requests.count) requests, faults \(faults.sorted { $0.key < $1.key }), "
-                + "\(sent.count) sent, \(failed.count) failed (\(Set(failed.compactMap(\.lastError)))), \(released) released from hold, "
-                + "\(rounds) rounds over \(Int(now().timeIntervalSince(start) / 3_600)) h")
-
-            // Every fault happened, and everything settled.
-            #expect(Set(faults.keys) == Set(ChaosProvider.Fault.allCases.map(\.rawValue)))
-            #expect(released > 0)
-            #expect(sent.count + failed.count == 60)
-
-            func key(_ message: OutboxMessage) -> String {
-                message.channel == "whatsapp" ? "whatsapp:" + message.recipient : message.idempotencyKey
-            }
-            // Sent exactly once: one delivery at the provider per message, never two.
-            for message in sent { #expect(deliveries[key(message)] == 1, "\(message.rule) #\(message.id)") }
-            #expect(deliveries.values.allSatisfy { $0 == 1 })
-            // Failed only where the outcome is unknown: WhatsApp has no idempotency key, so an
-            // answer lost to a timeout or a reset is never resent (it may or may not have arrived).
-            for message in failed {
-                #expect(message.channel == "whatsapp")
-                #expect(message.lastError?.hasPrefix("unknown outcome:") == true, "\(message.lastError ?? "")")
-                #expect(deliveries[key(message), default: 0] <= 1)
-            }
-            // Retries within the policy: at most 8 attempts, and never sooner than the backoff
-            // (120 s × 3ⁿ, −20 % jitter) or the provider's Retry-After allowed.
-            for message in messages {
-                #expect(message.attempts <= policy.maxAttempts)
-                let tries = requests.filter { $0.key == key(message) }
-                for (n, pair) in zip(tries, tries.dropFirst()).enumerated() where pair.0.answer != "401" {
-                    let backoff = min(policy.maxDelay, policy.firstDelay * pow(policy.factor, Double(n))) * (1 - policy.jitter)
-                    let allowed = max(backoff, pair.0.retryAfter ?? 0)
-                    #expect(pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001, "\(message.rule) #\(message.id) try \(n + 2)")
-                }
-            }
-            // The store agrees with the provider: the recorded ids are the ones it handed out.
-            #expect(Set(sent.compactMap(\.providerMessageID)).count == sent.count)
+            let hours = Int(now().timeIntervalSince(start) / 3_600)
+            Self.verify(
+                messages: messages, requests: requests, deliveries: deliveries, faults: faults, policy: policy,
+                released: released, summary: "\(rounds) rounds over \(hours) h")
             try await store.close()
         }
+    }
+
+    /// What a user would notice after the chaos: one message at the provider per message sent.
+    static func verify(
+        messages: [OutboxMessage], requests: [ChaosProvider.Request], deliveries: [String: Int], faults: [String: Int],
+        policy: RetryPolicy, released: Int, summary: String
+    ) {
+        let sent = messages.filter { $0.state == .sent }
+        let failed = messages.filter { $0.state == .failed }
+        let unknown = messages.filter { $0.state == .unknown }
+        let lookups = requests.filter(\.lookup)
+        print("chaos: \(messages.count) messages, \(requests.count - lookups.count) sends and "
+            + "\(lookups.count) lookups, "
+            + "faults \(faults.sorted { $0.key < $1.key }), \(sent.count) sent, \(failed.count) failed "
+            + "(\(Set(failed.compactMap(\.lastError)))), \(unknown.count) unknown, \(released) released from hold, "
+            + summary)
+
+        // Every fault happened, lookups were needed, and everything settled.
+        #expect(Set(ChaosProvider.Fault.allCases.map(\.rawValue)).isSubset(of: Set(faults.keys)))
+        #expect(released > 0)
+        #expect(lookups.contains { $0.answer == "listed" } && lookups.contains { $0.answer == "empty" })
+        #expect(sent.count + failed.count + unknown.count == 60)
+
+        func key(_ message: OutboxMessage) -> String {
+            (message.channel == "whatsapp" ? "whatsapp:" : "twilio:") + message.recipient
+        }
+        #expect(Set(messages.map(key)).count == 60)
+        // Sent exactly once: one message at the provider per message sent, never two, although
+        // the fake Twilio does not deduplicate and some of its answers were lost.
+        for message in sent { #expect(deliveries[key(message)] == 1, "\(message.rule) #\(message.id)") }
+        #expect(deliveries.values.allSatisfy { $0 == 1 })
+        // Twilio: every lost answer was resolved by a lookup, so every SMS is sent.
+        #expect(messages.filter { $0.channel != "whatsapp" }.allSatisfy { $0.state == .sent })
+        // Nothing is sent to Twilio again once it holds the message.
+        for message in messages where message.channel != "whatsapp" {
+            let sends = requests.filter { $0.key == key(message) && !$0.lookup }
+            let accepted = sends.firstIndex { ["ok", "slow", "lost"].contains($0.answer) }
+            #expect(accepted == sends.count - 1, "\(message.rule) #\(message.id): \(sends.map(\.answer))")
+        }
+        // WhatsApp cannot be asked: an answer lost to a timeout or a reset leaves the message
+        // unknown (it may or may not have arrived), never resent.
+        for message in unknown {
+            #expect(message.channel == "whatsapp")
+            #expect(message.lastError?.hasPrefix("unknown outcome:") == true, "\(message.lastError ?? "")")
+            #expect(deliveries[key(message), default: 0] <= 1)
+        }
+        // Retries within the policy: at most its attempts, and after a 500 or a 429 never
+        // sooner than the schedule (−20 % jitter) or the provider's Retry-After allowed.
+        for message in messages {
+            #expect(message.attempts <= policy.maxAttempts)
+            let tries = requests.filter { $0.key == key(message) && !$0.lookup }
+            for (n, pair) in zip(tries, tries.dropFirst()).enumerated() where ["500", "429"].contains(pair.0.answer) {
+                let allowed = max(policy.baseDelay(afterAttempt: n + 1) * (1 - policy.jitter), pair.0.retryAfter ?? 0)
+                #expect(
+                    pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001, "\(message.rule) #\(message.id) try \(n + 2)")
+            }
+        }
+        // The store agrees with the provider: the recorded ids are the ones it handed out.
+        #expect(Set(sent.compactMap(\.providerMessageID)).count == sent.count)
     }
 }

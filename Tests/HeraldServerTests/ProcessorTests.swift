@@ -128,7 +128,9 @@ struct ProcessorTests {
         _ = try await receive(store, "cod-fulfillment", "05-delivered.json")
         _ = try await receive(store, "wakilni", "02-order-confirmed.json")  // Wakilni sends no customer phone
         let noCredentials = try Fixtures.shippedRuleSet()  // Twilio and WhatsApp variables unset
+        let alerts = ReconciliationTests.alerts("channel_held")
         try await processor(store, ruleSet: noCredentials).processPending()
+        #expect(ReconciliationTests.alerts("channel_held") >= alerts + 1)  // a person must set them
         let held = try await store.messages(MessageQuery(state: .held))
         #expect(held.map(\.rule) == ["delivered"])
         #expect(held.first?.lastError == "channel 'sms' credentials not set: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM")

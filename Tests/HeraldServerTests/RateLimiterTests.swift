@@ -26,4 +26,15 @@ struct RateLimiterTests {
             .init(accountSID: "AC1", authToken: "t", from: "+1", common: .init(rate: 10)))
         #expect(RateLimiter.limits(for: twilio) == .init(rate: 10, recipientInterval: nil))
     }
+
+    /// A retry 5 s after a WhatsApp send waits for its pair slot (6 s) in the queue, and finds it
+    /// free when it comes back, instead of pushing itself 6 s further each time.
+    @Test func aSlotTooFarAwayIsNotBookedByTheMessageThatWillComeBackForIt() {
+        let limiter = RateLimiter(limits: ["whatsapp": .init(recipientInterval: 6)])
+        let to = "+212661234567"
+        #expect(limiter.reserve(channel: "whatsapp", recipient: to, now: t0, bookingWithin: 1) == t0)
+        let slot = limiter.reserve(channel: "whatsapp", recipient: to, now: t0.addingTimeInterval(4), bookingWithin: 1)
+        #expect(slot == t0.addingTimeInterval(6))
+        #expect(limiter.reserve(channel: "whatsapp", recipient: to, now: slot, bookingWithin: 1) == slot)
+    }
 }

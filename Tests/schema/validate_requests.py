@@ -61,8 +61,42 @@ def merged(spec, schema):
     return result
 
 
+def check_query(method, path, query):
+    """A GET's query against the operation's declared query parameters (Twilio's ListMessage)."""
+    spec_path, op = operation(twilio, path, method.lower())
+    if op is None:
+        return None, [f"{method} {path} is not an operation of the spec"]
+    declared = {}
+    for parameter in op.get("parameters", []) + twilio["paths"][spec_path].get("parameters", []):
+        if "$ref" in parameter:
+            parameter = twilio["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter.get("in") == "query":
+            declared[parameter["name"]] = parameter
+    problems = []
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    for name, value in pairs:
+        if name not in declared:
+            problems.append(f"{name}: not a query parameter of {op.get('operationId')}")
+            continue
+        schema = dict(declared[name].get("schema", {}))
+        if schema.get("type") == "integer":
+            try:
+                value = int(value)
+            except ValueError:
+                problems.append(f"{name}: {value!r} is not an integer")
+                continue
+        for error in validator(twilio, schema).iter_errors(value):
+            problems.append(f"{name}: {error.message}")
+    for name, parameter in declared.items():
+        if parameter.get("required") and name not in dict(pairs):
+            problems.append(f"{name}: required")
+    return (spec_path, op), problems
+
+
 def check(name, method, path, body, kind):
     """The list of problems of one request against its spec operation."""
+    if kind == "query":
+        return check_query(method, path, body)
     if kind == "form":
         spec_path, op = operation(twilio, path, method.lower())
         spec, document = twilio, dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
@@ -91,7 +125,8 @@ passed = failed = 0
 for file in sorted(REQUESTS.iterdir()):
     first, _, body = file.read_text(encoding="utf-8").partition("\n")
     method, path = first.split(" ", 1)
-    found, problems = check(file.name, method, path, body.rstrip("\n"), "form" if file.suffix == ".form" else "json")
+    kind = {".form": "form", ".query": "query"}.get(file.suffix, "json")
+    found, problems = check(file.name, method, path, body.rstrip("\n"), kind)
     if problems:
         failed += 1
         for problem in problems:
@@ -103,6 +138,9 @@ for file in sorted(REQUESTS.iterdir()):
 # The check itself must be able to fail: requests the specs forbid are rejected.
 broken = [
     ("Twilio without To", "POST", "/2010-04-01/Accounts/AC1/Messages.json", "From=%2B1&Body=hi", "form"),
+    ("Twilio lookup by an undeclared filter", "GET", "/2010-04-01/Accounts/AC1/Messages.json", "To=%2B1&Body=hi", "query"),
+    ("Twilio lookup with a PageSize that is not a number", "GET", "/2010-04-01/Accounts/AC1/Messages.json",
+     "To=%2B1&PageSize=fifty", "query"),
     ("WhatsApp text without a body object", "POST", "/v23.0/1/messages",
      '{"messaging_product":"whatsapp","recipient_type":"individual","to":"+1","type":"text","text":"hi"}', "json"),
     ("WhatsApp template without a name", "POST", "/v23.0/1/messages",

@@ -17,7 +17,7 @@ extension Herald {
         @Option(help: "Only this order's messages.")
         var order: String?
 
-        @Option(help: "Only messages in this state: pending, sending, sent, failed, held, suppressed.")
+        @Option(help: "Only messages in this state: pending, sending, unknown, sent, failed, held, suppressed.")
         var state: String?
 
         @Option(help: "At most this many messages.")
@@ -52,6 +52,9 @@ extension Herald {
             for m in messages {
                 var note = m.lastError ?? m.providerMessageID ?? ""
                 if m.state == .pending, let due = m.nextAttemptAt { note = "due \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)") }
+                if m.state == .unknown, let due = m.nextAttemptAt {
+                    note = "lookup \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)")
+                }
                 rows.append([
                     "\(m.id)", Timestamp.format(m.createdAt), m.orderReference ?? "-", m.rule, m.channel,
                     reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale,

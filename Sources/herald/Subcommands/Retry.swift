@@ -33,6 +33,9 @@ extension Herald {
         @Option(help: "With --state: only this order's messages.")
         var order: String?
 
+        @Flag(help: "Also release messages whose outcome is unknown (they may have gone out: sent again on your word).")
+        var force = false
+
         @Argument(help: "Message ids, as herald messages lists them.")
         var ids: [Int64] = []
 
@@ -60,7 +63,7 @@ extension Herald {
             let failed = try await store.messages(MessageQuery(state: .failed, limit: Int(Int32.max)))
             let wanted = Set(ids)
             let stillFailing = try await replan(failed.filter { wanted.contains($0.id) }, store: store)
-            let released = try await store.release(ids: ids.filter { !stillFailing.contains($0) }, at: Date())
+            let released = try await store.release(ids: ids.filter { !stillFailing.contains($0) }, at: Date(), force: force)
             try await store.close()
             let skipped = ids.filter { !released.contains($0) && !stillFailing.contains($0) }
             print("released \(released.count) message\(released.count == 1 ? "" : "s")\(released.isEmpty ? "" : ": \(released.map(String.init).joined(separator: " "))")")
