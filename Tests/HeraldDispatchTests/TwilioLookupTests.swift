@@ -15,7 +15,7 @@ struct TwilioLookupTests {
     func channel(_ settings: [String: String] = ["from": "+212500000000"]) throws -> TwilioChannel {
         let base = ["account_sid": "AC1", "auth_token": "t"].merging(settings) { $1 }
         return try #require(
-            try Channels.make(RuleSet.Channel(name: "sms", type: "twilio", settings: base, missing: []))
+            try Channels.make(ChannelFixtures.channel("twilio", base))
                 as? TwilioChannel)
     }
 
