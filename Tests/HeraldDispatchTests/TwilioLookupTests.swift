@@ -19,20 +19,12 @@ struct TwilioLookupTests {
                 as? TwilioChannel)
     }
 
-    static func date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
-    }
-
     func entry(
         _ sid: String, body: String, at offset: TimeInterval, from: String = "+212500000000", service: String? = nil
     ) -> String {
         let service = service.map { "\"\($0)\"" } ?? "null"
         return #"{"sid":"\#(sid)","to":"+212661234567","from":"\#(from)","body":"\#(body)","#
-            + #""date_created":"\#(Self.date(attempt.addingTimeInterval(offset)))","status":"sent","#
+            + #""date_created":"\#(TwilioDates.rfc2822(attempt.addingTimeInterval(offset)))","status":"sent","#
             + #""messaging_service_sid":\#(service),"account_sid":"AC1","direction":"outbound-api"}"#
     }
 

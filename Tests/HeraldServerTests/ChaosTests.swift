@@ -84,14 +84,6 @@ final class ChaosProvider: Sendable {
         }
     }
 
-    static func rfc2822(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
-    }
-
     static func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
@@ -124,7 +116,7 @@ final class ChaosProvider: Sendable {
             func item(_ held: Held) -> JSONValue {
                 .object([
                     ("sid", .string(held.sid)), ("to", .string(held.to)), ("from", .string(held.from)),
-                    ("body", .string(held.body)), ("date_created", .string(Self.rfc2822(held.created))),
+                    ("body", .string(held.body)), ("date_created", .string(TwilioDates.rfc2822(held.created))),
                     ("status", .string("sent")),
                 ])
             }

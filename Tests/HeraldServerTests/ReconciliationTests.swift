@@ -46,7 +46,7 @@ struct ReconciliationTests {
         let items = entries.map { entry in
             #"{"sid":"\#(entry.sid)","to":"+212661234567","from":"+212500000000","body":"#
                 + JSONValue.string(entry.body).serialized()
-                + #","date_created":"\#(TwilioLookupDates.rfc2822(start.addingTimeInterval(entry.offset)))","status":"queued"}"#
+                + #","date_created":"\#(TwilioDates.rfc2822(start.addingTimeInterval(entry.offset)))","status":"queued"}"#
         }
         let next = next.map { "\"\($0)\"" } ?? "null"
         return ScriptedTransport.json(200, #"{"messages":[\#(items.joined(separator: ","))],"next_page_uri":\#(next)}"#)
@@ -214,14 +214,4 @@ final class TestClock: Sendable {
     let value: Mutex<Date>
     init(_ date: Date) { value = Mutex(date) }
     func withLock<T>(_ body: (inout Date) -> T) -> T { value.withLock { body(&$0) } }
-}
-
-enum TwilioLookupDates {
-    static func rfc2822(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
-    }
 }
