@@ -8,15 +8,22 @@ import Testing
 
 @Suite("herald messages and herald retry, as processes")
 struct MessagesCommandTests {
+    /// Stores one sample envelope as intake does.
+    func record(_ provider: String, _ file: String, in store: SQLiteStore, ruleSet: RuleSet) async throws {
+        let input = try Fixtures.envelope(provider, file)
+        let profile = try #require(ruleSet.provider(named: provider))
+        let request = WebhookRequest(
+            provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
+        let normalized = profile.normalize(request)
+        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+    }
+
     /// A store with one held message: the delivered SMS of the cod sample, with Twilio unset.
     func storeWithHeldMessage() async throws -> String {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let ruleSet = try Fixtures.shippedRuleSet()
-        let input = try Fixtures.envelope("cod-fulfillment", "05-delivered.json")
-        let profile = ruleSet.provider(named: "cod-fulfillment")!
-        let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-        _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+        try await record("cod-fulfillment", "05-delivered.json", in: store, ruleSet: ruleSet)
         let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
         let processor = EventProcessor(
             ruleSet: ruleSet, templates: templates, store: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
@@ -46,12 +53,7 @@ struct MessagesCommandTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let ruleSet = try Fixtures.shippedRuleSet()
-        let input = try Fixtures.envelope("elebne", "05-stock-out.json")
-        let profile = ruleSet.provider(named: "elebne")!
-        let request = WebhookRequest(
-            provider: "elebne", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        try await record("elebne", "05-stock-out.json", in: store, ruleSet: ruleSet)
         let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
         let processor = EventProcessor(
             ruleSet: ruleSet, templates: templates, store: store,
@@ -71,13 +73,8 @@ struct MessagesCommandTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let ruleSet = try Fixtures.shippedRuleSet()
-        let profile = ruleSet.provider(named: "cod-fulfillment")!
         for file in ["03-out_for_delivery.json", "05-delivered.json"] {
-            let input = try Fixtures.envelope("cod-fulfillment", file)
-            let request = WebhookRequest(
-                provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-            let normalized = profile.normalize(request)
-            _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+            try await record("cod-fulfillment", file, in: store, ruleSet: ruleSet)
         }
         let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
         let processor = EventProcessor(
@@ -124,12 +121,7 @@ struct MessagesCommandTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let ruleSet = try Fixtures.shippedRuleSet()
-        let input = try Fixtures.envelope("cod-fulfillment", "05-delivered.json")
-        let profile = ruleSet.provider(named: "cod-fulfillment")!
-        let request = WebhookRequest(
-            provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        try await record("cod-fulfillment", "05-delivered.json", in: store, ruleSet: ruleSet)
         let wrong = FileManager.default.temporaryDirectory.appendingPathComponent("herald-wrong-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: wrong.appendingPathComponent("unrelated"), withIntermediateDirectories: true)
