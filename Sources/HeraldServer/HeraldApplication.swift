@@ -37,6 +37,16 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
         let token = context.parameters.get("token")
         return await intake.handle(provider: provider, pathToken: token, request: request, context: context)
     }
+    // Any other method on a webhook route: 405 with `Allow: POST`, as HTTP says, not an empty 404.
+    for path in ["webhooks/:provider", "webhooks/:provider/:token"] {
+        for method: HTTPRequest.Method in [.get, .head, .put, .patch, .delete, .options] {
+            router.on(RouterPath(path), method: method) { _, _ in
+                var response = Response.json(.methodNotAllowed, status: "error", reason: "only POST is accepted here")
+                response.headers[.allow] = "POST"
+                return response
+            }
+        }
+    }
     router.addMetrics(store: intake.store as? SQLiteStore)
     router.get("healthz") { _, context in
         do {

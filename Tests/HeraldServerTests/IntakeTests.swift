@@ -201,6 +201,22 @@ struct IntakeTests {
         }
     }
 
+    @Test(arguments: [HTTPRequest.Method.get, .put, .delete, .patch, .options])
+    func otherMethodsOnAWebhookRouteAre405WithAllowPost(method: HTTPRequest.Method) async throws {
+        let harness = try Harness()
+        try await harness.app().test(.router) { client in
+            for path in ["/webhooks/cod-fulfillment", "/webhooks/armada/some-token"] {
+                try await client.execute(uri: path, method: method) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "POST")
+                    let answer = String(buffer: response.body)
+                    #expect(answer == #"{"status":"error","reason":"only POST is accepted here"}"#)
+                }
+            }
+        }
+        #expect(try await harness.storedEvents().isEmpty)
+    }
+
     @Test func bodyOverTheLimitIs413() async throws {
         let harness = try Harness()
         let body = [UInt8](repeating: 0x20, count: (1 << 20) + 1)
