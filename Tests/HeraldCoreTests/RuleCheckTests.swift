@@ -175,7 +175,7 @@ struct RuleCheckTests {
             }
         }
         #expect(errors("  - id: r\n    when: { where: { order.delivery_notes: { matches: '(unclosed' } } }\n    send: { channel: sms, template: t }\n")
-            == ["rules.yaml:9:55: error: invalid regular expression /(unclosed/"])
+            == ["rules.yaml:9:55: error: invalid regular expression /(unclosed/: expected ')'"])
         #expect(errors("  - id: r\n    when: { where: { order.stauts: delivered } }\n    send: { channel: sms, template: t }\n")
             == ["rules.yaml:9:22: error: unknown field 'order.stauts' in where (canonical fields, or payload.<path>); did you mean 'order.status'?"])
         #expect(errors("  - id: r\n    when: { transition: { to: { a: b } } }\n    send: { channel: sms, template: t }\n")

@@ -252,8 +252,30 @@ public enum FieldTest: Sendable {
 public final class RegexBox: @unchecked Sendable {
     let regex: NSRegularExpression
 
+    /// Compiles `pattern` (ICU syntax); throws `InvalidPattern` whose `reason` says what is wrong.
     public init(_ pattern: String) throws {
-        regex = try NSRegularExpression(pattern: pattern)
+        do {
+            regex = try NSRegularExpression(pattern: pattern)
+        } catch {
+            throw InvalidPattern(reason: Self.reason(pattern))
+        }
+    }
+
+    /// Why a pattern does not compile. Foundation on Linux drops ICU's reason, so the pattern is parsed
+    /// again by Swift's `Regex`, whose errors say what is missing or wrong ("expected ')'").
+    static func reason(_ pattern: String) -> String {
+        do {
+            _ = try Regex(pattern)
+        } catch {
+            return "\(error)"
+        }
+        return "the ICU regular expression syntax does not accept it"
+    }
+
+    /// A pattern that does not compile, and why.
+    public struct InvalidPattern: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
     }
 
     func matches(_ text: String) -> Bool {

@@ -144,7 +144,8 @@ struct RuleLoader {
             do {
                 return .matches(pattern, try RegexBox(pattern))
             } catch {
-                reader.error("invalid regular expression /\(pattern)/", at: node)
+                let reason = (error as? RegexBox.InvalidPattern)?.reason ?? "\(error)"
+                reader.error("invalid regular expression /\(pattern)/: \(reason)", at: node)
                 return nil
             }
         case "exists":
