@@ -26,6 +26,11 @@ public final class SQLiteStore: Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
         self.path = path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let example = URL(fileURLWithPath: path).appendingPathComponent("herald.sqlite").path
+            throw StoreError("it is a directory, not an SQLite file (give the file's path, e.g. \(example))")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path

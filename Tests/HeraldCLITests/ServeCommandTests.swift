@@ -84,6 +84,46 @@ struct ServeCommandTests {
         #expect(stderr.contains("error: no store here"))
     }
 
+    /// Unset variables make one warning that lists them all, not one line each.
+    @Test func unsetVariablesMakeOneWarning() async throws {
+        try copyShippedRules()
+        let server = try HeraldProcess(["serve", "--rules", rulesPath, "--port", "0"])
+        defer { server.terminate() }
+        #expect(await server.waitForLog("herald is listening"))
+        let warnings = server.stderr.split(separator: "\n").filter {
+            $0.contains("not set") && $0.contains("environment variable")
+        }
+        #expect(warnings.count == 1)
+        let warning = String(warnings.first ?? "")
+        #expect(warning.contains("warning"))
+        #expect(warning.contains("environment variables are not set: "))
+        #expect(warning.contains("COD_WEBHOOK_SECRET (provider 'cod-fulfillment' secret)"))
+        #expect(warning.contains("herald.variables="))
+    }
+
+    @Test(arguments: [["serve"], ["check"], ["dry-run", "samples"]])
+    func aMissingRulesFileSaysWhichPathWasTried(command: [String]) async throws {
+        let missing = folder.appendingPathComponent("nowhere.yaml").path
+        let (status, _, stderr) = try await HeraldProcess.run(command + ["--rules", missing])
+        #expect(status != 0)
+        #expect(stderr.contains("\(missing):1:1: error: the rules file does not exist"))
+        #expect(stderr.contains("(tried \(missing); pass --rules FILE)"))
+    }
+
+    /// `--db` naming a directory says so, in serve and in the commands that read the store.
+    @Test(arguments: ["serve", "events", "messages"])
+    func aDirectoryAsDbSaysSo(command: String) async throws {
+        try copyShippedRules()
+        let directory = folder.appendingPathComponent("data").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var arguments = [command, "--rules", rulesPath, "--db", directory]
+        if command == "serve" { arguments += ["--port", "0"] }
+        let (status, _, stderr) = try await HeraldProcess.run(arguments, environment: environment)
+        #expect(status == 1)
+        #expect(stderr.contains("\(directory): error: cannot open the store: it is a directory, not an SQLite file"))
+        #expect(!stderr.contains("SQLite error"))
+    }
+
     /// A port another process listens on stops a second `serve` at once, with the reason.
     @Test func busyPortStopsServeWithTheReason() async throws {
         try copyShippedRules()

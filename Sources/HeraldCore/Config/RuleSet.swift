@@ -78,6 +78,20 @@ public struct RuleSet: Sendable {
     public static func load(path: String, environment: Environment = .process) throws -> RuleSet {
         let url = URL(fileURLWithPath: path)
         let display = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            let tried = url.standardizedFileURL.path
+            throw ConfigErrors([
+                ConfigError(
+                    file: display, line: 1, column: 1,
+                    message: "the rules file does not exist (tried \(tried); pass --rules FILE)")
+            ])
+        }
+        guard !isDirectory.boolValue else {
+            throw ConfigErrors([
+                ConfigError(file: display, line: 1, column: 1, message: "the rules file is a directory, not a file")
+            ])
+        }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
             throw ConfigErrors([ConfigError(file: display, line: 1, column: 1, message: "cannot read the rules file")])

@@ -32,19 +32,33 @@ extension Herald {
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
+        /// One warning for all unset variables: "2 environment variables are not set: A (what uses it), B (…)";
+        /// a variable used in several places is listed once, with each use.
+        static func warnAboutUnsetVariables(_ missing: [RuleSet.MissingVariable], logger: Logger) {
+            guard !missing.isEmpty else { return }
+            var names: [String] = []
+            var uses: [String: [String]] = [:]
+            for variable in missing {
+                if uses[variable.name] == nil { names.append(variable.name) }
+                if uses[variable.name, default: []].contains(variable.usedBy) { continue }
+                uses[variable.name, default: []].append(variable.usedBy)
+            }
+            let listing = names.map { "\($0) (\(uses[$0, default: []].joined(separator: "; ")))" }
+            let count = names.count == 1 ? "1 environment variable is" : "\(names.count) environment variables are"
+            logger.warning(
+                "\(count) not set: \(listing.joined(separator: ", "))",
+                metadata: [
+                    "herald.count": "\(names.count)",
+                    "herald.variables": "\(names.joined(separator: ","))",
+                ])
+        }
+
         func run() async throws {
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
             let ruleSet = try rulesOptions.loadRuleSet()
             let templates = try rulesOptions.loadTemplates()
-            for missing in ruleSet.missingVariables {
-                logger.warning(
-                    "environment variable not set",
-                    metadata: [
-                        "herald.variable": "\(missing.name)", "herald.used_by": "\(missing.usedBy)",
-                        "herald.at": "\(missing.file):\(missing.line):\(missing.column)",
-                    ])
-            }
+            Self.warnAboutUnsetVariables(ruleSet.missingVariables, logger: logger)
             // What `herald check` reports as errors without stopping the load (a secret that is not
             // base64: that provider's webhooks are refused with 401 until it is fixed).
             for problem in ruleSet.warnings where problem.severity == .error {
