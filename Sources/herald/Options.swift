@@ -59,6 +59,24 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// `--utc`: the zone `events` and `messages` show times in.
+struct DisplayTimeOptions: ParsableArguments {
+    @Flag(help: "Show times in UTC (default: the rules' defaults.timezone, with its offset).")
+    var utc = false
+
+    /// The rules' `defaults.timezone`; UTC with `--utc`, without a rules file, or when the rules do not load.
+    func timeZone(rules: String) -> TimeZone {
+        let universal = TimeZone(identifier: "UTC")!
+        guard !utc, FileManager.default.fileExists(atPath: rules) else { return universal }
+        do {
+            return try RuleSet.load(path: rules).defaults.timeZone
+        } catch {
+            printError("\(rules): note: the rules do not load (herald check says why); times are in UTC")
+            return universal
+        }
+    }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

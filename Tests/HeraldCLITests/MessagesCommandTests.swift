@@ -48,6 +48,24 @@ struct MessagesCommandTests {
         #expect(revealed.contains("│ Bonjour Salma, votre commande ORD-000130 a bien été livrée."))
     }
 
+    /// Times are shown in the rules' `defaults.timezone` with its offset; `--utc` shows them in UTC.
+    @Test func timesAreInTheRulesTimeZoneUnlessUTC() async throws {
+        let db = try await storeWithHeldMessage()
+        let rules = Fixtures.root.appendingPathComponent("rules.yaml").path
+        let localTime = try Regex(#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d "#)
+        let (status, local, _) = try await HeraldProcess.run(["messages", "--db", db, "--rules", rules])
+        #expect(status == 0)
+        #expect(local.contains("CREATED (Africa/Casablanca)"))
+        #expect(local.contains(localTime))
+        let (_, universal, _) = try await HeraldProcess.run(["messages", "--db", db, "--rules", rules, "--utc"])
+        #expect(universal.contains("CREATED (UTC)"))
+        #expect(!universal.contains(localTime))
+        #expect(universal.contains(try Regex(#"T\d\d:\d\d:\d\d\.\d{3}Z "#)))
+        let (_, events, _) = try await HeraldProcess.run(["events", "--db", db, "--rules", rules])
+        #expect(events.contains("RECEIVED (Africa/Casablanca)"))
+        #expect(events.contains(localTime))
+    }
+
     /// Elebne's stock alert with `${MERCHANT_PHONE}` unset: listed held, addressed to the variable.
     @Test func aMessageForAnUnsetRecipientIsListedHeldWithItsVariable() async throws {
         let path = Fixtures.temporaryDatabasePath()

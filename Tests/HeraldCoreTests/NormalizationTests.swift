@@ -56,6 +56,17 @@ struct NormalizationTests {
         #expect(event.customer.phone == nil)  // Wakilni sends no customer: enrichment fills it later.
     }
 
+    /// What `herald events` and `herald messages` show: local time with its offset, or Z for UTC.
+    @Test(arguments: [
+        ("Asia/Beirut", "2026-05-09T13:00:00.000+03:00"), ("America/St_Johns", "2026-05-09T07:30:00.000-02:30"),
+        ("Africa/Casablanca", "2026-05-09T11:00:00.000+01:00"), ("UTC", "2026-05-09T10:00:00.000Z"),
+    ])
+    func localTimesCarryTheirOffset(zone: String, shown: String) throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        let instant = try #require(Timestamp.parse("2026-05-09T10:00:00Z", defaultTimeZone: utc))
+        #expect(Timestamp.format(instant, in: try #require(TimeZone(identifier: zone))) == shown)
+    }
+
     @Test func wakilniDeliveryIDComesFromTheHeader() {
         let body = Fixtures.sample("wakilni", "1-order-created.json")
         let headers = Fixtures.signedHeaders(provider: "wakilni", body: body, deliveryID: "dlv-42")

@@ -86,6 +86,28 @@ public enum Timestamp {
         return date.addingTimeInterval(Double(nanos) / 1e9)
     }
 
+    /// `2026-05-09T11:00:00.000+01:00`: the local time in `timeZone` with its offset, for people to read;
+    /// `Z` when the zone is UTC itself.
+    public static func format(_ date: Date, in timeZone: TimeZone) -> String {
+        let offset = timeZone.secondsFromGMT(for: date)
+        if isUTC(timeZone) { return format(date) }
+        let local = format(date.addingTimeInterval(TimeInterval(offset)))
+        let minutes = abs(offset) / 60
+        let sign = offset < 0 ? "-" : "+"
+        let hours = minutes / 60 < 10 ? "0\(minutes / 60)" : "\(minutes / 60)"
+        let rest = minutes % 60 < 10 ? "0\(minutes % 60)" : "\(minutes % 60)"
+        return String(local.dropLast()) + "\(sign)\(hours):\(rest)"
+    }
+
+    /// The zone's name for people: `Africa/Casablanca`, and `UTC` for UTC (Foundation on Linux calls it GMT).
+    public static func name(of timeZone: TimeZone) -> String {
+        isUTC(timeZone) ? "UTC" : timeZone.identifier
+    }
+
+    static func isUTC(_ timeZone: TimeZone) -> Bool {
+        ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Universal", "Zulu"].contains(timeZone.identifier)
+    }
+
     /// `2026-05-09T10:00:00.000Z`: UTC, millisecond precision, for storage and logs.
     public static func format(_ date: Date) -> String {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())

@@ -13,6 +13,8 @@ extension Herald {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        @OptionGroup var displayTime: DisplayTimeOptions
+
         @Option(help: "Only this provider's events.")
         var provider: String?
 
@@ -26,16 +28,17 @@ extension Herald {
             let store = try storeOptions.openExisting(rules: rules)
             let events = try await store.events(EventQuery(provider: provider, failedOnly: failed, limit: limit))
             try await store.close()
-            print(EventTable.render(events))
+            print(EventTable.render(events, timeZone: displayTime.timeZone(rules: rules)))
         }
     }
 }
 
 /// The text table `herald events` prints. Bodies, headers and phone numbers are not shown.
 enum EventTable {
-    static func render(_ events: [StoredEvent]) -> String {
+    static func render(_ events: [StoredEvent], timeZone: TimeZone) -> String {
         guard !events.isEmpty else { return "no events" }
-        var rows = [["ID", "RECEIVED (UTC)", "PROVIDER", "EVENT", "ORDER", "STATUS", "NOTE"]]
+        let received = "RECEIVED (\(Timestamp.name(of: timeZone)))"
+        var rows = [["ID", received, "PROVIDER", "EVENT", "ORDER", "STATUS", "NOTE"]]
         for event in events {
             var status = event.status ?? "-"
             if let previous = event.previousStatus { status = "\(previous) → \(status)" }
@@ -45,7 +48,7 @@ enum EventTable {
             if let error = event.parseError { notes.append("parse error: \(error)") }
             if let problems = event.fieldProblems { notes.append("unreadable: \(problems)") }
             rows.append([
-                "\(event.id)", Timestamp.format(event.receivedAt), event.provider, event.eventName ?? "-",
+                "\(event.id)", Timestamp.format(event.receivedAt, in: timeZone), event.provider, event.eventName ?? "-",
                 event.orderReference ?? "-", status, notes.joined(separator: "; "),
             ])
         }

@@ -14,6 +14,8 @@ extension Herald {
 
         @OptionGroup var storeOptions: StoreOptions
 
+        @OptionGroup var displayTime: DisplayTimeOptions
+
         @Option(help: "Only this order's messages.")
         var order: String?
 
@@ -41,22 +43,26 @@ extension Herald {
             let store = try storeOptions.openExisting(rules: rules)
             let messages = try await store.messages(MessageQuery(orderReference: order, state: wanted, limit: limit))
             try await store.close()
+            let zone = displayTime.timeZone(rules: rules)
             guard !messages.isEmpty else {
                 print("no messages")
                 return
             }
             // SMS: the encoding and segments the message was planned with (SMSEncoding.of, as in dry-run).
+            let created = "CREATED (\(Timestamp.name(of: zone)))"
             var rows = [
-                ["ID", "CREATED (UTC)", "ORDER", "RULE", "CHANNEL", "TO", "LOCALE", "SMS", "STATE", "TRIES", "NOTE"]
+                ["ID", created, "ORDER", "RULE", "CHANNEL", "TO", "LOCALE", "SMS", "STATE", "TRIES", "NOTE"]
             ]
             for m in messages {
                 var note = m.lastError ?? m.providerMessageID ?? ""
-                if m.state == .pending, let due = m.nextAttemptAt { note = "due \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)") }
+                if m.state == .pending, let due = m.nextAttemptAt {
+                    note = "due \(Timestamp.format(due, in: zone))" + (note.isEmpty ? "" : "; \(note)")
+                }
                 if m.state == .unknown, let due = m.nextAttemptAt {
-                    note = "lookup \(Timestamp.format(due))" + (note.isEmpty ? "" : "; \(note)")
+                    note = "lookup \(Timestamp.format(due, in: zone))" + (note.isEmpty ? "" : "; \(note)")
                 }
                 rows.append([
-                    "\(m.id)", Timestamp.format(m.createdAt), m.orderReference ?? "-", m.rule, m.channel,
+                    "\(m.id)", Timestamp.format(m.createdAt, in: zone), m.orderReference ?? "-", m.rule, m.channel,
                     reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale,
                     m.segments.map { "\(m.encoding ?? "?")×\($0)" } ?? "-", m.state.rawValue, "\(m.attempts)", note,
                 ])
