@@ -220,7 +220,8 @@ struct DryRunCommandTests {
         let folder = root.appendingPathComponent("samples/elebne/sequence").path
         let (status, stdout, stderr) = try await dryRun([folder], environment: environment)
         #expect(status == 0, "\(stderr)")
-        #expect(stdout.contains("  message  delivered → sms to +22242345678"))
+        #expect(stdout.contains("  message  delivered → sms to +222•••••678"))
+        #expect(!stdout.contains("+22242345678"))  // masked as `herald messages` masks it
         #expect(stdout.contains("  inherit  customer.name: from \(folder)/01-order-new.json, order.new"))
         #expect(stdout.contains("           customer.phone: from \(folder)/01-order-new.json, order.new"))
         #expect(stdout.contains("  message  stock-alert → sms to ${MERCHANT_PHONE} (not set)"))
@@ -238,6 +239,9 @@ struct DryRunCommandTests {
         #expect(alert["to"] == .null)
         #expect(alert["held"] == .string("recipient ${MERCHANT_PHONE} not set"))
         #expect(alert["problems"] == .array([]))
+
+        let (_, revealed, _) = try await dryRun(["--reveal", folder], environment: environment)
+        #expect(revealed.contains("  message  delivered → sms to +22242345678"))
     }
 
     /// `--db` starts from the live store's order state with what it remembers: order.delivered
@@ -257,7 +261,7 @@ struct DryRunCommandTests {
         let file = root.appendingPathComponent("samples/elebne/sequence/03-order-delivered.json").path
         let (status, stdout, stderr) = try await dryRun(["--db", db, file])
         #expect(status == 0, "\(stderr)")
-        #expect(stdout.contains("  message  delivered → sms to +22242345678"))
+        #expect(stdout.contains("  message  delivered → sms to +222•••••678"))
         #expect(stdout.contains("customer.phone: from stored event 1, order.new"))
     }
 

@@ -29,8 +29,9 @@ extension DryRunResult {
     /// Why a refused input lists no message.
     static let refusedReason = "verification failed: the worker answers 401 and sends nothing"
 
-    /// The block `--format text` prints for people.
-    public func textBlock() -> String {
+    /// The block `--format text` prints for people; `phone` shows each recipient's number (`herald dry-run`
+    /// masks them, as `herald messages` does, unless `--reveal`).
+    public func textBlock(phone: (String) -> String = { $0 }) -> String {
         var lines: [String] = []
         var head = "\(input) — \(provider ?? "unknown provider")"
         if provider != nil { head += ", verification \(verification.rawValue)" }
@@ -61,7 +62,7 @@ extension DryRunResult {
         }
         for message in messages {
             let m = message.planned.message
-            let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to ?? "nobody"
+            let recipient = m.unsetTo.map { "\($0) (not set)" } ?? m.to.map(phone) ?? "nobody"
             var head = "  message  \(m.rule) → \(m.channel) to \(recipient) (\(m.locale), \(m.localeReason))"
             if let encoding = m.explainedEncoding {
                 head += " · \(encoding.alphabet.rawValue)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldServer
 import HeraldStore
 
 extension Herald {
@@ -43,6 +44,9 @@ extension Herald {
 
         @Option(help: "Compare the JSON Lines output with this saved file and print the differences.")
         var expect: String?
+
+        @Flag(help: "Show recipients' full phone numbers in the text output (masked by default; JSON keeps them).")
+        var reveal = false
 
         @Argument(help: "Files or folders of captured webhooks.")
         var paths: [String]
@@ -105,7 +109,7 @@ extension Herald {
                     if expect != nil { jsonLines.append(line) }
                     output.write(Data((line + "\n").utf8))
                 case .text:
-                    output.write(Data((result.textBlock() + "\n\n").utf8))
+                    output.write(Data((result.textBlock(phone: { reveal ? $0 : LogSafe.phone($0) }) + "\n\n").utf8))
                     if expect != nil { jsonLines.append(result.jsonLine()) }
                 }
             }
