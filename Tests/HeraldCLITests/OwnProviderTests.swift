@@ -57,6 +57,18 @@ struct OwnProviderTests {
         #expect(!refused.contains(Self.frenchText))
     }
 
+    /// The shipped rules against the shipped samples: every path a preset maps is in them.
+    @Test func shippedSamplesHoldEveryShippedPath() async throws {
+        let root = Fixtures.root
+        let (status, stdout, stderr) = try await HeraldProcess.run([
+            "check", "--allow-missing-env", "--rules", root.appendingPathComponent("rules.yaml").path,
+            "--templates", root.appendingPathComponent("templates").path,
+            "--samples", root.appendingPathComponent("samples").path,
+        ])
+        #expect(status == 0, "\(stdout)\(stderr)")
+        #expect(!stdout.contains("is absent from"), "\(stdout)")
+    }
+
     /// A temporary copy of the example with `edit` applied to its rules.yaml.
     func editedCopy(_ edit: (String) -> String) throws -> (folder: URL, rules: String, text: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-own-\(UUID().uuidString)")
