@@ -6,6 +6,10 @@
 Each sequence has something a live worker must handle: a redelivery (same event again), a late
 event older than the order's known status, an event at night (quiet hours), a sandbox event.
 
+It also writes the README's worked example of a provider declared without a preset,
+docs/examples/souk-express/samples/souk-express/order-shipped.json, signed with the same secret
+(SOUK_WEBHOOK_SECRET=herald-test-secret).
+
 Run from anywhere: python3 samples/generate.py (it rewrites the sequence folders).
 """
 import base64, hashlib, hmac, json, pathlib, shutil
@@ -143,6 +147,22 @@ def storefront():
         write("storefront", name, received, {"Content-Type": "application/json", "X-Api-Key": STOREFRONT_KEY}, body)
 
 
+def souk_express():
+    """The README's "Your own provider": base64 HMAC-SHA256 of the body in X-Souk-Signature."""
+    body = compact({
+        "topic": "order.state_changed", "sent_at": "2026-06-02T10:24:00+01:00",
+        "order": {"no": "SX-1042", "state": "shipped", "previous_state": "packed", "total": "249.00",
+                  "currency": "MAD", "track": "https://souk.example/t/SX-1042",
+                  "lines": [{"title": "Huile d'argan 250 ml", "qty": 1, "unit_price": "249.00"}]},
+        "buyer": {"first_name": "Nadia", "mobile": "0612345678", "city": "Agadir", "lang": "fr"},
+    })
+    folder = ROOT.parent / "docs" / "examples" / "souk-express" / "samples" / "souk-express"
+    folder.mkdir(parents=True, exist_ok=True)
+    envelope = {"provider": "souk-express", "received_at": "2026-06-02T09:24:01.000Z",
+                "headers": {"Content-Type": "application/json", "X-Souk-Signature": b64_hmac(body)}, "body": body}
+    (folder / "order-shipped.json").write_text(json.dumps(envelope, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 for provider in ["cod-fulfillment", "wakilni", "armada", "elebne", "storefront"]:
     shutil.rmtree(ROOT / provider / "sequence", ignore_errors=True)
-cod(); wakilni(); armada(); elebne(); storefront()
+cod(); wakilni(); armada(); elebne(); storefront(); souk_express()

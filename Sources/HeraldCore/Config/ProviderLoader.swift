@@ -47,6 +47,8 @@ struct ProviderLoader {
         var transitions: [String: [String]]?
         var statusGroups: [String: String]?
         var enrichment: Enrichment?
+        /// Where the entry's own keys are written; a preset's keys have no place in the user's file.
+        var locations: [String: SourceLocation] = [:]
 
         func overlaid(by top: Spec) -> Spec {
             var merged = self
@@ -76,6 +78,7 @@ struct ProviderLoader {
             merged.transitions = top.transitions ?? transitions
             merged.statusGroups = top.statusGroups ?? statusGroups
             merged.enrichment = top.enrichment ?? enrichment
+            merged.locations = top.locations
             return merged
         }
     }
@@ -151,7 +154,7 @@ struct ProviderLoader {
             return nil
         }
         let pathToken = spec.pathToken.flatMap { loader.secret($0.node, usedBy: "provider '\(name)' path_token") }
-        return ProviderProfile(
+        var profile = ProviderProfile(
             name: name, preset: spec.preset,
             verification: Verification(scheme: scheme, allowIPs: spec.allowIPs ?? [], pathToken: pathToken),
             fields: spec.fields, items: spec.items, dedupe: spec.dedupe ?? [], deliveryID: spec.deliveryID,
@@ -160,6 +163,9 @@ struct ProviderLoader {
             amountUnit: spec.amountUnit ?? .major, amountDecimal: spec.amountDecimal ?? .auto,
             statuses: spec.statuses ?? [], transitions: spec.transitions ?? [:],
             statusGroups: spec.statusGroups ?? [:], enrichment: spec.enrichment)
+        profile.location = RuleLoader.location(node)
+        profile.locations = spec.locations
+        return profile
     }
 
     func parse(_ node: Node, provider: String) -> Spec? {
@@ -203,6 +209,7 @@ struct ProviderLoader {
                         let source = reader.string(entry.value, what: "fields.\(entry.key)")
                     else { continue }
                     spec.fields[field] = FieldSource(parsing: source)
+                    spec.locations["fields.\(entry.key)"] = RuleLoader.location(entry.value)
                 }
             case "items":
                 guard let entries = reader.mapping(value, what: "items", allowed: ["path", "name", "sku", "quantity", "price"])
@@ -210,6 +217,7 @@ struct ProviderLoader {
                 var paths: [String: FieldPath] = [:]
                 for entry in entries {
                     if let text = reader.string(entry.value, what: "items.\(entry.key)") { paths[entry.key] = FieldPath(text) }
+                    spec.locations["items.\(entry.key)"] = RuleLoader.location(entry.value)
                 }
                 guard let path = paths["path"] else {
                     reader.error("items needs a 'path' to the list of items", at: value)
@@ -217,8 +225,12 @@ struct ProviderLoader {
                 }
                 spec.items = ItemsMapping(
                     path: path, name: paths["name"], sku: paths["sku"], quantity: paths["quantity"], price: paths["price"])
-            case "dedupe": spec.dedupe = reader.strings(value, what: "dedupe")?.map(FieldSource.init(parsing:))
-            case "delivery_id": spec.deliveryID = reader.string(value, what: "delivery_id").map(FieldSource.init(parsing:))
+            case "dedupe":
+                spec.locations["dedupe"] = RuleLoader.location(value)
+                spec.dedupe = reader.strings(value, what: "dedupe")?.map(FieldSource.init(parsing:))
+            case "delivery_id":
+                spec.locations["delivery_id"] = RuleLoader.location(value)
+                spec.deliveryID = reader.string(value, what: "delivery_id").map(FieldSource.init(parsing:))
             case "required":
                 guard let list = reader.strings(value, what: "required") else { continue }
                 spec.required = list.compactMap { text in

@@ -201,7 +201,10 @@ final class RuleSetLoader {
             case "providers":
                 guard let entries = reader.mapping(member.value, what: "providers") else { continue }
                 for entry in entries {
-                    if let profile = ProviderLoader(loader: self, defaults: defaults).load(name: entry.key, node: entry.value) {
+                    let loader = ProviderLoader(loader: self, defaults: defaults)
+                    if var profile = loader.load(name: entry.key, node: entry.value) {
+                        // The name's place: a block mapping's own mark is its first key, on the next line.
+                        profile.location = RuleLoader.location(entry.keyNode)
                         providers.append(profile)
                     }
                 }

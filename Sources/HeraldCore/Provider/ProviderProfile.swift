@@ -137,6 +137,14 @@ public struct ProviderProfile: Sendable {
     public var transitions: [String: [String]]
     public var statusGroups: [String: String]
     public var enrichment: Enrichment?
+    /// Where the entry is written in rules.yaml (its name), for `herald check`.
+    public var location = SourceLocation(line: 1, column: 1)
+    /// Where each key the entry sets is written (`fields.order.status`, `dedupe`, `items.path`):
+    /// the value's line and column. Keys that come from a preset have none.
+    public var locations: [String: SourceLocation] = [:]
+
+    /// The line and column of `part`, or of the entry when the part is not written in the file.
+    public func location(of part: String) -> SourceLocation { locations[part] ?? location }
 
     public init(
         name: String, preset: String? = nil, verification: Verification, fields: [CanonicalField: FieldSource] = [:],

@@ -34,6 +34,15 @@ public struct RuleCheck {
                 "environment variable \(missing.name) is not set (\(missing.usedBy))",
                 at: SourceLocation(line: missing.line, column: missing.column))
         }
+        // A declared provider that maps neither yields events no rule can tell apart (`got ?→?`).
+        for provider in ruleSet.providers where provider.preset == nil {
+            guard provider.fields[.orderReference] == nil, provider.fields[.orderStatus] == nil else { continue }
+            report(
+                .error,
+                "provider '\(provider.name)' maps neither order.reference nor order.status: add fields: "
+                    + "{ order.reference: <path in the body>, order.status: <path in the body> }",
+                at: provider.location)
+        }
         for (index, rule) in ruleSet.rules.enumerated() {
             var providers = ruleSet.providers
             if let names = rule.when.providers {

@@ -9,6 +9,9 @@ extension Herald {
             discussion: """
                 Prints one line per problem as FILE:LINE:COL: error|warning: message.
                 Exit status: 0 clean (warnings allowed unless --strict), 1 problems found.
+                With --samples DIR, every body path a provider maps is also tried against that provider's
+                samples (DIR/<provider>/**/*.json, bare bodies or envelopes); a path none of them has is a
+                warning.
                 """)
 
         @OptionGroup var rulesOptions: RulesOptions
@@ -19,6 +22,9 @@ extension Herald {
         @Flag(help: "Fail on warnings too.")
         var strict = false
 
+        @Option(help: "A folder of <provider>/ folders of sample webhooks to try each mapped field path against.")
+        var samples: String?
+
         func run() throws {
             let ruleSet = try rulesOptions.loadRuleSet()
             // A missing or empty templates folder stops here: every rule would be reported once more.
@@ -26,9 +32,20 @@ extension Herald {
                 printError(folderProblem.description)
                 throw ExitCode(1)
             }
-            let problems = RuleCheck(
+            let checked = RuleCheck(
                 ruleSet: ruleSet, templatesPath: rulesOptions.templates, allowMissingEnvironment: allowMissingEnv
             ).run()
+            var sampleProblems: [ConfigError] = []
+            if let samples {
+                do {
+                    let bodies = try SampleCheck.load(directory: samples, ruleSet: ruleSet)
+                    sampleProblems = SampleCheck(ruleSet: ruleSet, samples: bodies).run()
+                } catch {
+                    printError("error: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            let problems = (checked + sampleProblems).sorted { ($0.line, $0.column) < ($1.line, $1.column) }
             for problem in problems { print(problem.description) }
             // Templates that do not compile, or WhatsApp bindings that do not load.
             // and names the templates print that the canonical event does not have.
