@@ -24,14 +24,24 @@ public struct WhatsAppBinding: Sendable {
     public var parameterTexts: [String]
     /// Where each parameter's text starts in `whatsapp.yaml` (line, column), for `herald check`.
     var parameterPositions: [(line: Int, column: Int)] = []
-    /// Per parameter, the values it prints outside a section: Meta refuses an empty parameter, so
-    /// a missing one fails the message.
-    var requiredVariables: [String] {
+    /// The values the parameters print outside a section: Meta refuses an empty parameter, so a
+    /// missing one fails the message. Found once at load, not at every render.
+    let requiredVariables: [String]
+
+    init(
+        name: String, languages: [String: String], parameters: [String: [MustacheTemplate]], parameterTexts: [String],
+        parameterPositions: [(line: Int, column: Int)]
+    ) {
+        self.name = name
+        self.languages = languages
+        self.parameters = parameters
+        self.parameterTexts = parameterTexts
+        self.parameterPositions = parameterPositions
         var names: [String] = []
         for text in parameterTexts {
             for name in TemplateTags.unguardedVariables(text) where !names.contains(name) { names.append(name) }
         }
-        return names
+        requiredVariables = names
     }
 }
 
