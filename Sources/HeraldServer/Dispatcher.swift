@@ -144,7 +144,7 @@ public struct Dispatcher: Sendable {
         guard let send, send.unsetTo == nil, let raw = send.to,
             case .success(let number) = PhoneNumber.normalize(raw, defaultCountry: country)
         else {
-            return (message, DeliveryUpdate(state: .held, lastError: "recipient \(message.recipient) not set"), true)
+            return (message, DeliveryUpdate(state: .held, lastError: Disposition.unsetRecipient(message.recipient)), true)
         }
         var addressed = message
         addressed.recipient = number
@@ -212,9 +212,7 @@ public struct Dispatcher: Sendable {
 
     /// Why a message of a channel that cannot send is held: the variables left unset, when the rules say.
     func heldReason(_ message: OutboxMessage) -> String {
-        if let config = ruleSet.channel(named: message.channel), !config.missing.isEmpty {
-            return "channel '\(message.channel)' credentials not set: \(config.missing.joined(separator: ", "))"
-        }
+        if let config = ruleSet.channel(named: message.channel), !config.canSend { return config.unsetCredentials }
         return "channel '\(message.channel)' is not configured (credentials unset?)"
     }
 

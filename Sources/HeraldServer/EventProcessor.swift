@@ -98,20 +98,24 @@ public struct EventProcessor: Sendable {
                 status: event.order.status ?? event.event ?? "", rule: m.rule, channel: m.channel, recipient: "")
             var state = OutboxMessage.State.pending
             var lastError: String?
-            if !m.problems.isEmpty || (m.to == nil && m.unsetTo == nil) {
+            switch m.disposition(channels: ruleSet.channels) {
+            case .send:
+                break
+            case .failed:
                 state = .failed
                 lastError = (m.problems + (enrichmentProblem.map { [$0] } ?? [])).joined(separator: "; ")
-            } else if let unsetTo = m.unsetTo {
-                // The recipient's variable is unset: held like unset credentials; the dispatcher
-                // resolves it again when `herald retry` releases the message.
+            case .held(let reason):
+                // An unset recipient variable is resolved again by the dispatcher when `herald
+                // retry` releases the message; unset credentials need a person (serve warns at
+                // start-up) and are counted like the dispatcher's holds.
                 state = .held
-                lastError = "recipient \(unsetTo) not set"
-            } else if let channel = ruleSet.channel(named: m.channel), !channel.canSend {
-                state = .held
-                lastError = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
-                // A person must set them (serve warns at start-up); counted like the dispatcher's holds.
-                Counter(label: "herald_operator_alerts_total", dimensions: [("reason", OperatorAlert.channelHeld.rawValue)])
-                    .increment()
+                lastError = reason
+                if m.unsetTo == nil {
+                    Counter(
+                        label: "herald_operator_alerts_total",
+                        dimensions: [("reason", OperatorAlert.channelHeld.rawValue)]
+                    ).increment()
+                }
             }
             if state != .pending {
                 // One line per message that will not go out by itself; no recipient, so no phone number.

@@ -72,20 +72,17 @@ public struct DryRunMessage: Sendable {
     init(planned: PlannedMessage, duplicateOf: String?, suppressed: String?, channels: [RuleSet.Channel]) {
         self.planned = planned
         self.duplicateOf = duplicateOf
-        let m = planned.message
+        let disposition = planned.message.disposition(channels: channels)
         if duplicateOf != nil {
             outcome = .duplicate
-        } else if !m.problems.isEmpty || (m.to == nil && m.unsetTo == nil) {
+        } else if disposition == .failed {
             outcome = .failed
         } else if let suppressed {
             outcome = .suppressed
             self.suppressed = suppressed
-        } else if let unsetTo = m.unsetTo {
+        } else if case .held(let reason) = disposition {
             outcome = .held
-            heldBecause = "recipient \(unsetTo) not set"
-        } else if let channel = channels.first(where: { $0.name == m.channel }), !channel.missing.isEmpty {
-            outcome = .held
-            heldBecause = "channel '\(channel.name)' credentials not set: \(channel.missing.joined(separator: ", "))"
+            heldBecause = reason
         } else if planned.deferredUntil != nil {
             outcome = .deferred
         } else {
