@@ -120,14 +120,7 @@ struct CheckCommandTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let rules = folder.appendingPathComponent("rules.yaml").path
-        let yaml = """
-            version: 1
-            providers:
-              sw:
-                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
-                fields: { order.reference: id, order.status: status }
-                dedupe: [header:webhook-id]
-            """
+        let yaml = Fixtures.standardWebhooksRules
         try yaml.write(toFile: rules, atomically: true, encoding: .utf8)
         let (status, stdout, _) = try await HeraldProcess.run(
             ["check", "--rules", rules, "--templates", templates], environment: ["SW_SECRET": "whsec_not*base64"])

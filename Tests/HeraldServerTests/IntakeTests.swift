@@ -124,14 +124,7 @@ struct IntakeTests {
     }
 
     @Test func standardWebhooksReplayOutsideToleranceIs401() async throws {
-        let yaml = """
-            version: 1
-            providers:
-              sw:
-                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
-                fields: { order.reference: id, order.status: status }
-                dedupe: [header:webhook-id]
-            """
+        let yaml = Fixtures.standardWebhooksRules
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment(["SW_SECRET": secret]))
         let harness = try Harness(ruleSet: ruleSet)
@@ -157,14 +150,7 @@ struct IntakeTests {
     /// A sender built on Svix (`svix-id`, `svix-timestamp`, `svix-signature`) with an unpadded
     /// secret is accepted once, and its redelivery is a duplicate (dedupe on `header:webhook-id`).
     @Test func svixHeadersAndAnUnpaddedSecretAreAccepted() async throws {
-        let yaml = """
-            version: 1
-            providers:
-              sw:
-                verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
-                fields: { order.reference: id, order.status: status }
-                dedupe: [header:webhook-id]
-            """
+        let yaml = Fixtures.standardWebhooksRules
         let padded = "whsec_" + Data((0..<31).map { UInt8($0) }).base64EncodedString()
         let unpadded = padded.replacingOccurrences(of: "=", with: "")
         let environment = Environment(["SW_SECRET": unpadded])

@@ -137,4 +137,15 @@ public enum Fixtures {
             """
         return Array(text.utf8)
     }
+
+    /// A provider `sw` verified by Standard Webhooks with the secret `${SW_SECRET}`, deduplicated
+    /// on `webhook-id`.
+    public static let standardWebhooksRules = """
+        version: 1
+        providers:
+          sw:
+            verify: { scheme: standard-webhooks, secret: "${SW_SECRET}" }
+            fields: { order.reference: id, order.status: status }
+            dedupe: [header:webhook-id]
+        """
 }
