@@ -21,7 +21,7 @@ public struct ChannelMessage: Sendable, Equatable {
     }
 }
 
-/// How a send attempt ended, classified per shared/specs/NOTES.md.
+/// How a send attempt ended, classified as docs/sending.md describes.
 public enum SendOutcome: Sendable, Equatable {
     case sent(providerID: String?)
     /// Transient (network, 5xx, 429, rate limits): try again, after `after` seconds when the provider said.

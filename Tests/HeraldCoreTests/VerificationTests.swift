@@ -153,7 +153,7 @@ struct VerificationTests {
 
 @Suite("Standard Webhooks")
 struct StandardWebhooksTests {
-    // The test vector of shared/specs/NOTES.md, from the spec's reference libraries.
+    // The Standard Webhooks test vector (docs/providers.md), from the spec's reference libraries.
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     static let id = "msg_p5jXN8AQM9LWM0D4loKWxJek"
     static let timestamp = 1_614_265_330

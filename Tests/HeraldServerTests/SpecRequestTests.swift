@@ -6,7 +6,7 @@ import Testing
 
 /// The requests Herald's channels send, pinned in `Golden/requests/`. `Tests/schema/validate_requests.py`
 /// (run by .ci/run) validates those same files against Twilio's and Meta's official OpenAPI specs
-/// in `../shared/specs/`, so a channel change that breaks the spec fails one side or the other.
+/// copied into `Tests/specs/`, so a channel change that breaks the spec fails one side or the other.
 @Suite("Channel requests match the pinned, spec-validated examples")
 struct SpecRequestTests {
     static let folder = Fixtures.root.appendingPathComponent("Tests/HeraldServerTests/Golden/requests")

@@ -3,8 +3,8 @@
 
 Checks, against the JSON Schema at the repository root:
   (a) rules.yaml at the repository root;
-  (b) every fenced code block whose first statement is `version: 1` in README.md and, when it
-      exists next to the repository, ../shared/DESIGN.md;
+  (b) every fenced code block whose first statement is `version: 1` in README.md and in the
+      Markdown files under docs/;
   (c) that a few deliberately broken snippets are rejected, for the reason they were written for.
 
 Prints one line per document and ends with `schema: N passed, M failed`; exits 1 if anything
@@ -29,7 +29,7 @@ except ImportError as error:  # pragma: no cover - depends on the machine
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCHEMA = ROOT / "rules.schema.json"
 RULES = ROOT / "rules.yaml"
-DOCS = [ROOT / "README.md", ROOT.parent / "shared" / "DESIGN.md"]
+DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
 
 # Broken snippets: (what is wrong, YAML, a check that the schema rejects it for that reason).
 # Each check receives the list of (path, message) of every error, nested ones included.
@@ -218,15 +218,15 @@ def main():
 
     # (b) examples in the documentation
     for doc in DOCS:
+        name = doc.relative_to(ROOT).as_posix()
         if not doc.exists():
-            if doc.name == "README.md":
-                fail(f"FAILED {doc.name}: not found at {doc}")
-            continue  # ../shared/DESIGN.md is optional
+            fail(f"FAILED {name}: not found at {doc}")
+            continue
         blocks = rules_blocks(doc)
-        if not blocks:
-            print(f"note {doc.name}: no code block starting with 'version: 1'")
+        if not blocks and doc.name == "README.md":
+            print(f"note {name}: no code block starting with 'version: 1'")
         for ordinal, line, body in blocks:
-            check(f"{doc.name} block {ordinal} (line {line})", body)
+            check(f"{name} block {ordinal} (line {line})", body)
 
     # (c) broken snippets must be rejected, for their own reason
     for what, text, reason in BROKEN:

@@ -1,8 +1,8 @@
 /// The built-in provider presets, written with the same keys a rules.yaml provider uses, so a
 /// preset is only a starting point: any key set in rules.yaml overrides the preset's.
 ///
-/// Sources are the providers' own webhook documentation (shared/seeds). Where a document leaves
-/// something out, the choice is marked "assumed" and can be overridden per provider.
+/// Sources are the providers' own webhook documentation, summed up in docs/providers.md. Where a
+/// document leaves something out, the choice is marked "assumed" and can be overridden per provider.
 public enum Presets {
     public static let names = ["cod-fulfillment", "wakilni", "armada", "elebne", "storefront"]
 
