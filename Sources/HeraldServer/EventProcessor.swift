@@ -44,10 +44,21 @@ public struct EventProcessor: Sendable {
         batch = try await suppressing(batch)
         // One transaction (one fsync) for the whole batch.
         let inserted = try await store.completeProcessing(batch, at: clock())
-        let total = inserted.reduce(0, +)
-        Counter(label: "herald_messages_planned_total").increment(by: total)
-        if total > 0 { messagesQueued?.signal() }
-        for ((eventID, messages), count) in zip(batch, inserted) where !messages.isEmpty {
+        // Messages new to the outbox, by channel and the state they start in (pending, failed,
+        // held or suppressed); a key already in the outbox is not counted again.
+        var planned: [PlannedKey: Int] = [:]
+        for ((_, messages), flags) in zip(batch, inserted) {
+            for (message, isNew) in zip(messages, flags) where isNew {
+                planned[PlannedKey(channel: message.channel, state: message.state.rawValue), default: 0] += 1
+            }
+        }
+        for (key, count) in planned {
+            let dimensions = [("channel", key.channel), ("state", key.state)]
+            Counter(label: "herald_messages_planned_total", dimensions: dimensions).increment(by: count)
+        }
+        if !planned.isEmpty { messagesQueued?.signal() }
+        for ((eventID, messages), flags) in zip(batch, inserted) where !messages.isEmpty {
+            let count = flags.filter { $0 }.count
             logger.debug(
                 "event processed",
                 metadata: [
@@ -183,4 +194,10 @@ extension EventProcessor {
     public var service: WorkLoop {
         WorkLoop(name: "processor", wakeup: wakeup, idleInterval: .seconds(1), logger: logger) { try await processPending() }
     }
+}
+
+/// The labels of `herald_messages_planned_total`.
+private struct PlannedKey: Hashable {
+    var channel: String
+    var state: String
 }

@@ -441,16 +441,19 @@ public final class SQLiteStore: Store {
     /// after a crash, a redelivery or a replay yields no second message. Returns the number inserted.
     @discardableResult
     public func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int {
-        try await completeProcessing([(eventID, messages)], at: now)[0]
+        try await completeProcessing([(eventID, messages)], at: now)[0].filter { $0 }.count
     }
 
-    /// The same for a batch of events, in one transaction (one fsync); returns the count inserted per event.
-    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws -> [Int] {
+    /// The same for a batch of events, in one transaction (one fsync); returns, per event, whether
+    /// each of its messages was inserted (false: its idempotency key was already in the outbox).
+    public func completeProcessing(
+        _ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date
+    ) async throws -> [[Bool]] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.write { db in
-            var counts: [Int] = []
+            var inserted: [[Bool]] = []
             for (eventID, messages) in batch {
-                var inserted = 0
+                var flags: [Bool] = []
                 for message in messages {
                     try db.cachedStatement(
                         sql: """
@@ -466,13 +469,13 @@ public final class SQLiteStore: Store {
                         message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
                         message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
                     ])
-                    inserted += db.changesCount
+                    flags.append(db.changesCount > 0)
                 }
                 try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
                     .execute(arguments: [now.timeIntervalSince1970, eventID])
-                counts.append(inserted)
+                inserted.append(flags)
             }
-            return counts
+            return inserted
         }
     }
 

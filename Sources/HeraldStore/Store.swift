@@ -142,8 +142,10 @@ public protocol Store: Sendable {
     /// Inserts an event's messages (skipping known idempotency keys) and marks it processed, atomically.
     @discardableResult
     func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int
-    /// The same for several events in one transaction; the count inserted per event.
-    func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws -> [Int]
+    /// The same for several events in one transaction; per event, whether each message was inserted.
+    func completeProcessing(
+        _ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date
+    ) async throws -> [[Bool]]
     /// The outbox, most recent first.
     func messages(_ query: MessageQuery) async throws -> [OutboxMessage]
     /// Finishes pending writes and releases the database.

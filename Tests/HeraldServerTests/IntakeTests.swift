@@ -351,4 +351,28 @@ struct MetricsTests {
             }
         }
     }
+
+    /// Planned messages are counted by channel and the state they start in, as the README says.
+    @Test func plannedMessagesByChannelAndState() async throws {
+        _ = Self.bootstrapped
+        let harness = try Harness()
+        let body = Fixtures.sample("cod-fulfillment", "delivered.json")
+        let templates = try TemplateStore.load(path: Fixtures.root.appendingPathComponent("templates").path)
+        let processor = EventProcessor(
+            ruleSet: harness.ruleSet, templates: templates, store: harness.store, logger: harness.logs.logger())
+        try await harness.app().test(.router) { client in
+            let headers = Fixtures.signedHeaders(provider: "cod-fulfillment", body: body)
+            #expect(try await client.post("/webhooks/cod-fulfillment", body: body, headers: headers).0 == .ok)
+            #expect(try await processor.processPending() == 1)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("# TYPE herald_messages_planned_total counter"))
+                // pending when the test environment has Twilio credentials, held when it has not.
+                let prefix = #"herald_messages_planned_total{channel="sms",state="#
+                let sms = text.split(separator: "\n").filter { $0.hasPrefix(prefix) }
+                #expect(!sms.isEmpty, "\(text)")
+                #expect(!text.contains("\nherald_messages_planned_total "), "a count without labels")
+            }
+        }
+    }
 }
