@@ -7,10 +7,11 @@ extension Herald {
         static let configuration = CommandConfiguration(
             abstract: "Copy the SQLite store to a file, safely while herald serve is running.",
             discussion: """
-                The copy is the store as it was when the backup started (every event committed before
-                is in it), consistent, and compact; the server keeps answering meanwhile. Do not copy
-                the .sqlite file with cp while the server runs: recent commits are still in the -wal file.
-                Restore by stopping the server and putting the copy in place of the database.
+                The copy is the store as it was when the backup started (every event committed before \
+                is in it), consistent and compact; the server keeps answering meanwhile. Do not copy \
+                the .sqlite file with cp while the server runs: recent commits are still in the -wal file. \
+                Restore by stopping the server and putting the copy in place of the database \
+                (with no -wal or -shm file left next to it).
                 """)
 
         @Option(help: "The rules file (locates the default database).")
