@@ -74,6 +74,12 @@ extension SQLiteStore {
         }
         let target = URL(fileURLWithPath: destination)
         let folder = target.deletingLastPathComponent().path
+        var folderIsDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &folderIsDirectory),
+            folderIsDirectory.boolValue
+        else {
+            throw BackupError(code: .failed, file: destination, message: "the folder \(folder) does not exist")
+        }
         let partial = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: partial) }

@@ -89,7 +89,7 @@ struct BackupCommandTests {
         #expect(forcedOut.hasPrefix("backed up 0 events, 0 messages to \(out) ("))
     }
 
-    @Test func aMissingStoreOrADirectoryAsDbSaysSo() async throws {
+    @Test func aMissingStoreADirectoryAsDbOrAMissingOutFolderSaysSo() async throws {
         let out = folder.appendingPathComponent("backup.sqlite").path
         let (missing, _, missingErr) = try await HeraldProcess.run(["backup", "--rules", rulesPath, "--out", out])
         #expect(missing == 1)
@@ -101,5 +101,13 @@ struct BackupCommandTests {
         #expect(status == 1)
         #expect(stderr.contains("\(directory): error: cannot open the store: it is a directory, not an SQLite file"))
         #expect(!FileManager.default.fileExists(atPath: out))
+
+        try await SQLiteStore(path: databasePath).close()
+        let nowhere = folder.appendingPathComponent("missing/backup.sqlite").path
+        let (noFolder, _, noFolderErr) = try await HeraldProcess.run(["backup", "--rules", rulesPath, "--out", nowhere])
+        #expect(noFolder == 1)
+        #expect(
+            noFolderErr
+                == "\(nowhere): error: the folder \(folder.appendingPathComponent("missing").path) does not exist\n")
     }
 }
