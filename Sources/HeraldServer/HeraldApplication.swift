@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: TimeAmount = .seconds(30)
     /// After SIGTERM or SIGINT, how long in-flight work may take to finish before it is cancelled.
     public var drainTime: Duration = .seconds(10)
+    /// The reverse proxies whose `X-Forwarded-For` names the client for `allow_ips` and logs.
+    public var trustedProxies = TrustedProxies()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20) {
         self.host = host
@@ -68,6 +70,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
+    intake.trustedProxies = configuration.trustedProxies
     var processor = processor
     if let processorWakeup = processor?.wakeup { intake.onAccepted = { processorWakeup.signal() } }
     processor?.messagesQueued = dispatcher?.wakeup

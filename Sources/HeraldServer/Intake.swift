@@ -17,6 +17,8 @@ public struct WebhookIntake: Sendable {
     public var store: any Store
     public var maxBodySize: Int
     public var clock: @Sendable () -> Date
+    /// The proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
+    public var trustedProxies = TrustedProxies()
     /// Called after a new event is committed (wakes the processor).
     public var onAccepted: @Sendable () -> Void = {}
 
@@ -70,11 +72,12 @@ public struct WebhookIntake: Sendable {
             logger.notice("webhook body could not be read", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             return .json(.badRequest, status: "error", reason: "body could not be read")
         }
+        let forwardedFor = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
         let webhook = WebhookRequest(
             provider: name,
             headers: request.headers.map { HeaderField(name: $0.name.rawName, value: $0.value) },
             body: Array(buffer.readableBytesView),
-            remoteAddress: context.remoteAddress?.ipAddress,
+            remoteAddress: trustedProxies.clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: forwardedFor),
             pathToken: pathToken,
             receivedAt: clock())
         switch profile.verification.verify(webhook, now: webhook.receivedAt) {
@@ -101,6 +104,7 @@ public struct WebhookIntake: Sendable {
                 onAccepted()
                 var details = metadata
                 details["herald.event_id"] = "\(summary.id)"
+                details["herald.remote"] = "\(webhook.remoteAddress ?? "-")"
                 details["herald.order"] = "\(incoming.orderReference ?? "-")"
                 details["herald.status"] = "\(incoming.status ?? "-")"
                 if summary.stale { details["herald.stale"] = "true" }

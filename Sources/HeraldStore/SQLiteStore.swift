@@ -26,11 +26,7 @@ public final class SQLiteStore: Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
         self.path = path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            let example = URL(fileURLWithPath: path).appendingPathComponent("herald.sqlite").path
-            throw StoreError("it is a directory, not an SQLite file (give the file's path, e.g. \(example))")
-        }
+        if let problem = Self.directoryProblem(path: path) { throw StoreError(problem) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -53,6 +49,16 @@ public final class SQLiteStore: Store {
             transactions.value.add(1, ordering: .relaxed)
             return outcomes
         }
+    }
+
+    /// What is wrong with `path` when it is a directory (a common slip for `--db`), else nil.
+    static func directoryProblem(path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return nil
+        }
+        let example = URL(fileURLWithPath: path).appendingPathComponent("herald.sqlite").path
+        return "it is a directory, not an SQLite file (give the file's path, e.g. \(example))"
     }
 
     public func record(_ event: IncomingEvent) async throws -> RecordOutcome {

@@ -124,6 +124,22 @@ struct ServeCommandTests {
         #expect(!stderr.contains("SQLite error"))
     }
 
+    /// A --trusted-proxy (or HERALD_TRUSTED_PROXIES entry) that is not a CIDR stops serve before it starts.
+    @Test func anInvalidTrustedProxyIsAUsageError() async throws {
+        try copyShippedRules()
+        let arguments = ["serve", "--rules", rulesPath, "--port", "0"]
+        let (status, _, stderr) = try await HeraldProcess.run(
+            arguments + ["--trusted-proxy", "127.0.0.1/32", "--trusted-proxy", "10.0.0.0/33"], environment: environment)
+        #expect(status == 2)
+        #expect(stderr.contains("error: --trusted-proxy '10.0.0.0/33': not an IPv4 or IPv6 CIDR"))
+        var fromEnvironment = environment
+        fromEnvironment["HERALD_TRUSTED_PROXIES"] = "127.0.0.1, proxy.internal"
+        let (envStatus, _, envStderr) = try await HeraldProcess.run(arguments, environment: fromEnvironment)
+        #expect(envStatus == 2)
+        #expect(envStderr.contains("error: HERALD_TRUSTED_PROXIES 'proxy.internal': not an IPv4 or IPv6 CIDR"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("herald.sqlite").path))
+    }
+
     /// A port another process listens on stops a second `serve` at once, with the reason.
     @Test func busyPortStopsServeWithTheReason() async throws {
         try copyShippedRules()

@@ -322,6 +322,47 @@ struct LiveIntakeTests {
             #expect(answer == #"{"status":"rejected","reason":"source address not allowed"}"#)
         }
     }
+
+    @Test func allowListSeesTheForwardedClientOnlyFromATrustedProxy() async throws {
+        let yaml = """
+            version: 1
+            providers:
+              partner: { preset: armada, app_id: "${ARMADA_APP_ID}", allow_ips: ["203.0.113.0/24"] }
+            """
+        let ruleSet = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Fixtures.environment)
+        let body = Fixtures.sample("armada", "dispatched.json")
+        let signed = Fixtures.signedHeaders(provider: "armada", body: body)
+        @Sendable func forwarded(_ chain: String) -> [HeaderField] {
+            signed + [HeaderField(name: "X-Forwarded-For", value: chain)]
+        }
+
+        // No trusted proxy: the peer (127.0.0.1) is the client, whatever it writes in X-Forwarded-For.
+        let direct = try Harness(ruleSet: ruleSet)
+        try await direct.app().test(.live) { client in
+            let (status, answer) = try await client.post(
+                "/webhooks/partner", body: body, headers: forwarded("203.0.113.9"))
+            #expect(status == .unauthorized)
+            #expect(answer == #"{"status":"rejected","reason":"source address not allowed"}"#)
+        }
+        #expect(direct.logs.text.contains("herald.remote=127.0.0.1"))
+        #expect(try await direct.storedEvents().isEmpty)
+
+        // Behind a trusted proxy: the client it names is checked, and the proxy's own address no longer counts.
+        var proxied = try Harness(ruleSet: ruleSet)
+        proxied.configuration.trustedProxies = try TrustedProxies(parsing: ["127.0.0.1/32", "::1"])
+        try await proxied.app().test(.live) { client in
+            let (refused, _) = try await client.post(
+                "/webhooks/partner", body: body, headers: forwarded("198.51.100.7"))
+            #expect(refused == .unauthorized)
+            let (accepted, _) = try await client.post(
+                "/webhooks/partner", body: body, headers: forwarded("198.51.100.7, 203.0.113.9"))
+            #expect(accepted == .ok)
+        }
+        #expect(proxied.logs.text.contains("webhook rejected"))
+        #expect(proxied.logs.text.contains("herald.remote=198.51.100.7"))
+        #expect(proxied.logs.text.contains("herald.remote=203.0.113.9"))
+        #expect(try await proxied.storedEvents().map(\.remoteAddress) == ["203.0.113.9"])
+    }
 }
 
 @Suite("GET /metrics")

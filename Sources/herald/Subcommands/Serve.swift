@@ -29,6 +29,13 @@ extension Herald {
         @Option(help: "Seconds in-flight work may take to finish after SIGTERM or SIGINT.")
         var drainTime: Double = 10
 
+        @Option(
+            name: .customLong("trusted-proxy"),
+            help: ArgumentHelp(
+                "A reverse proxy (CIDR or address) whose X-Forwarded-For names the client; repeatable.",
+                discussion: "Without the flag: HERALD_TRUSTED_PROXIES (comma or space separated). None by default."))
+        var trustedProxies: [String] = []
+
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
@@ -53,7 +60,25 @@ extension Herald {
                 ])
         }
 
+        /// `--trusted-proxy`, or else `HERALD_TRUSTED_PROXIES`; an entry that is not a CIDR exits 2.
+        func parsedTrustedProxies(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+            -> TrustedProxies
+        {
+            let source = trustedProxies.isEmpty ? "HERALD_TRUSTED_PROXIES" : "--trusted-proxy"
+            let entries =
+                trustedProxies.isEmpty
+                ? TrustedProxies.entries(inEnvironmentValue: environment["HERALD_TRUSTED_PROXIES"] ?? "")
+                : trustedProxies
+            do {
+                return try TrustedProxies(parsing: entries)
+            } catch {
+                printError("error: \(source) '\(error.text)': not an IPv4 or IPv6 CIDR")
+                throw ExitCode(2)
+            }
+        }
+
         func run() async throws {
+            let proxies = try parsedTrustedProxies()
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
             let ruleSet = try rulesOptions.loadRuleSet()
@@ -94,6 +119,7 @@ extension Herald {
                 throw ExitCode(2)
             }
             configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
+            configuration.trustedProxies = proxies
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
@@ -118,6 +144,7 @@ extension Herald {
                         "herald is listening",
                         metadata: [
                             "herald.address": "\(host):\(port)", "herald.db": "\(dbPath)",
+                            "herald.trusted_proxies": "\(proxies.isEmpty ? "none" : proxies.description)",
                             "herald.providers": "\(ruleSet.providers.map(\.name).joined(separator: ","))",
                         ])
                 })
