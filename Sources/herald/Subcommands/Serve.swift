@@ -32,6 +32,9 @@ extension Herald {
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
+        @Option(help: "Prune events and messages older than this many days, at start and every hour (default: never).")
+        var retentionDays: Int?
+
         /// One warning for all unset variables: "2 environment variables are not set: A (what uses it), B (…)";
         /// a variable used in several places is listed once, with each use.
         static func warnAboutUnsetVariables(_ missing: [RuleSet.MissingVariable], logger: Logger) {
@@ -94,6 +97,10 @@ extension Herald {
                 throw ExitCode(2)
             }
             configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
+            if let retentionDays, retentionDays <= 0 {
+                printError("error: --retention-days must be a whole number of days, 1 or more")
+                throw ExitCode(2)
+            }
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
@@ -122,7 +129,9 @@ extension Herald {
                         ])
                 })
             do {
-                try await runUntilStopped(app, configuration: configuration, logger: logger)
+                let retention = retentionDays.map { RetentionService(store: store, days: $0, logger: logger) }
+                try await runUntilStopped(
+                    app, configuration: configuration, logger: logger, services: retention.map { [$0] } ?? [])
             } catch let error as ServeError {
                 printError("error: \(error)")
                 throw ExitCode(1)
