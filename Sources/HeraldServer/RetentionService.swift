@@ -47,11 +47,14 @@ public struct RetentionService: Service {
         do {
             let counts = try await store.prune(before: cutoff)
             logger.info(
-                "retention: pruned \(counts.events) events, \(counts.messages) messages older than \(days) days",
-                metadata: ["herald.events": "\(counts.events)", "herald.messages": "\(counts.messages)"])
+                "retention: pruned",
+                metadata: [
+                    "herald.events": "\(counts.events)", "herald.messages": "\(counts.messages)",
+                    "herald.retention_days": "\(days)",
+                ])
             return counts
         } catch {
-            logger.error("retention: prune failed", metadata: ["error": "\(error)"])
+            logger.error("retention: prune failed", error: error, metadata: ["herald.retention_days": "\(days)"])
             return nil
         }
     }

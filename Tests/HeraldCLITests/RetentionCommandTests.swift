@@ -65,6 +65,24 @@ struct RetentionCommandTests {
         #expect(stdout.isEmpty)
     }
 
+    /// `serve --retention-days` prunes at start, in the service group, and logs counts only.
+    @Test func servePrunesAtStartWithRetentionDays() async throws {
+        let db = try await storeWithOldAndNewOrders()
+        let server = try HeraldProcess(
+            ["serve", "--rules", rules, "--templates", templates, "--db", db, "--port", "0", "--retention-days", "30"],
+            environment: Fixtures.environment.values)
+        defer { server.terminate() }
+        #expect(await server.waitForLog("retention: pruned"))
+        let line = server.stderr.split(separator: "\n").first { $0.contains("retention: pruned") } ?? ""
+        #expect(line.contains("herald.events=1") && line.contains("herald.messages=1"))
+        server.process.interrupt()
+        #expect(await server.wait(seconds: 20) == 0)
+        #expect(!server.stderr.contains("212661234567"))
+        let (status, _, stderr) = try await HeraldProcess.run(["serve", "--db", db, "--retention-days", "0"])
+        #expect(status == 2)
+        #expect(stderr.contains("--retention-days must be a whole number of days"))
+    }
+
     @Test func withoutAStoreBothSaySoAndExit1() async throws {
         let db = Fixtures.temporaryDatabasePath()
         for arguments in [["prune", "--older-than", "30"], ["forget", "+212661234567"]] {

@@ -193,7 +193,7 @@ struct RetentionTests {
         try await running.value
         #expect(try await store.messages(MessageQuery()).isEmpty)
         #expect(try await store.events(EventQuery()).allSatisfy { $0.body.isEmpty })
-        #expect(logs.text.contains("retention: pruned 1 events, 1 messages older than 30 days"))
+        #expect(logs.text.contains("retention: pruned herald.events=1 herald.messages=1 herald.retention_days=30"))
         #expect(!logs.text.contains("212661234567"))
         try await store.close()
     }

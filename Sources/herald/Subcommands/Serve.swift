@@ -57,6 +57,10 @@ extension Herald {
         }
 
         func run() async throws {
+            if let retentionDays, retentionDays <= 0 {
+                printError("error: --retention-days must be a whole number of days, 1 or more")
+                throw ExitCode(2)
+            }
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
             let ruleSet = try rulesOptions.loadRuleSet()
@@ -97,10 +101,6 @@ extension Herald {
                 throw ExitCode(2)
             }
             configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
-            if let retentionDays, retentionDays <= 0 {
-                printError("error: --retention-days must be a whole number of days, 1 or more")
-                throw ExitCode(2)
-            }
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
