@@ -286,10 +286,11 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN attempted_at REAL")
         }
         // Retention and erasure (`SQLiteStore+Retention.swift`): when an event's body was pruned or
-        // forgotten (its row stays, with its dedupe key), and the database's own settings (the
-        // secret that hashes forgotten numbers).
+        // forgotten (its row stays, with its dedupe key), the database's own settings (the
+        // secret that hashes forgotten numbers), and an index for "has this event messages left".
         migrator.registerMigration("v9-retention") { db in
             try db.execute(sql: "ALTER TABLE events ADD COLUMN redacted_at REAL")
+            try db.execute(sql: "CREATE INDEX messages_event ON messages(event_id)")
             try db.execute(sql: "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
         }
         return migrator
