@@ -56,8 +56,16 @@ extension SQLiteStore {
                 // Events: scanned in Swift, the number may be written in any way.
                 var eventIDs = Set(
                     try Int64.fetchAll(db, sql: "SELECT event_id FROM messages WHERE recipient = ?", arguments: [e164]))
+                // A dedupe key or delivery id made of the number (a provider deduplicated on a phone
+                // field): kept as its hash, so the row holds no number; a redelivery of that event
+                // is then not recognised.
+                var keyIDs: [Int64] = []
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT id, body, inherited, field_problems, parse_error, headers FROM events")
+                    db,
+                    sql: """
+                        SELECT id, body, inherited, field_problems, parse_error, headers, dedupe_key, delivery_id
+                        FROM events
+                        """)
                 while let row = try rows.next() {
                     let body: Data = row["body"]
                     let texts: [String?] = [
@@ -66,6 +74,18 @@ extension SQLiteStore {
                     if mentions.found(in: Array(body)) || texts.contains(where: { $0.map(mentions.found) ?? false }) {
                         eventIDs.insert(row["id"])
                     }
+                    let keys: [String?] = [row["dedupe_key"], row["delivery_id"]]
+                    if keys.contains(where: { $0.map(mentions.found) ?? false }) {
+                        eventIDs.insert(row["id"])
+                        keyIDs.append(row["id"])
+                    }
+                }
+                for id in keyIDs {
+                    let key = try String.fetchOne(
+                        db, sql: "SELECT dedupe_key FROM events WHERE id = ?", arguments: [id])
+                    try db.execute(
+                        sql: "UPDATE events SET dedupe_key = ?, delivery_id = NULL WHERE id = ?",
+                        arguments: [hash.hash(key ?? ""), id])
                 }
                 for id in eventIDs.sorted() {
                     try Self.redactEvent(id: id, body: Self.forgottenBody, at: moment, db: db)

@@ -110,6 +110,12 @@ struct RetentionTests {
         let store = try SQLiteStore(path: path)
         try await record(request("K-1", to: "delivered", at: Self.old), in: store)
         try await record(request("N-1", to: "delivered", at: Self.old, other: true), in: store)
+        // A provider deduplicated on the phone field: the key holds the number too.
+        let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
+        let keyed = request("K-0", to: "cancelled", at: Self.old)
+        var byPhone = IncomingEvent(request: keyed, normalized: profile.normalize(keyed), profile: profile)
+        byPhone.dedupeKey = "K-0|+212661234567"
+        _ = try await store.record(byPhone)
         try await process(store, at: Self.old)
         try await finish("K-1", .failed, in: store)
         try await store.addSuppression(
@@ -119,7 +125,7 @@ struct RetentionTests {
                 number: karim, scope: .channel("whatsapp"), reason: "21610", source: .providerError,
                 createdAt: Self.old))
         let counts = try await store.forget(number: karim, defaultCountry: "MA", at: Self.now)
-        #expect(counts == ForgetCounts(events: 1, messages: 1, suppressions: 2))
+        #expect(counts == ForgetCounts(events: 2, messages: 1, suppressions: 2))
         try await store.close()
 
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
