@@ -628,7 +628,8 @@ public final class SQLiteStore: Store {
             parseError: row["parse_error"], fieldProblems: row["field_problems"], stale: row["stale"],
             deliveries: row["deliveries"],
             processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            inherited: RememberedValue.values(fromJSON: row["inherited"]))
+            inherited: RememberedValue.values(fromJSON: row["inherited"]),
+            redactedAt: (row["redacted_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }
 

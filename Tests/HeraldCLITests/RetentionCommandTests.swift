@@ -54,6 +54,10 @@ struct RetentionCommandTests {
         #expect(stdout.hasPrefix("pruned 0 events, 0 messages"))
         let (_, messages, _) = try await HeraldProcess.run(["messages", "--db", db])
         #expect(messages.contains("NEW-1") && !messages.contains("OLD-1"))
+        // The pruned event's row stays (its dedupe key), without its body.
+        let (_, events, _) = try await HeraldProcess.run(["events", "--db", db])
+        let old = events.split(separator: "\n").first { $0.contains("OLD-1") } ?? ""
+        #expect(old.hasSuffix("body deleted (prune or forget)"))
     }
 
     @Test(arguments: ["0", "-3", "thirty", "1.5"])
