@@ -152,6 +152,8 @@ public enum LogSafe {
         guard let phone, !phone.isEmpty else { return "-" }
         // A held message's recipient may be the rule's unset variable (`${MERCHANT_PHONE}`): no number.
         if phone.hasPrefix("${") { return phone }
+        // `herald forget` left a hash where the number was.
+        if NumberHash.isHash(phone) { return "(forgotten)" }
         let chars = Array(phone)
         guard chars.count > 6 else { return String(repeating: "•", count: chars.count) }
         return String(chars.prefix(4)) + String(repeating: "•", count: chars.count - 7) + String(chars.suffix(3))

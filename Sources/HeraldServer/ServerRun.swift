@@ -36,11 +36,15 @@ extension ServerConfiguration {
 ///
 /// Throws ``ServeError`` when the server cannot listen (`127.0.0.1:8080 is already in use`); the
 /// other services are then cancelled and the call returns at once.
-public func runUntilStopped(_ app: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger)
-    async throws
-{
+///
+/// `services` run alongside it in the same group (`RetentionService`).
+public func runUntilStopped(
+    _ app: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger,
+    services: [any Service] = []
+) async throws {
     var groupConfiguration = ServiceGroupConfiguration(
-        services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        services: [.init(service: app)] + services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTime
     let deadline = ShutdownDeadline(after: configuration.drainTime + .seconds(1), logger: logger)
     defer { deadline.cancel() }

@@ -100,7 +100,8 @@ public final class SQLiteStore: Store {
     public func eventsAfter(id: Int64, provider: String?, since: Date?, limit: Int) async throws -> [StoredEvent] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.read { db in
-            var sql = "SELECT * FROM events WHERE id > ?"
+            // Pruned and forgotten events have no body left to export.
+            var sql = "SELECT * FROM events WHERE id > ? AND redacted_at IS NULL"
             var arguments: StatementArguments = [id]
             if let provider {
                 sql += " AND provider = ?"
@@ -290,6 +291,14 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v8-outbox-attempted-at") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN attempted_at REAL")
         }
+        // Retention and erasure (`SQLiteStore+Retention.swift`): when an event's body was pruned or
+        // forgotten (its row stays, with its dedupe key), the database's own settings (the
+        // secret that hashes forgotten numbers), and an index for "has this event messages left".
+        migrator.registerMigration("v9-retention") { db in
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN redacted_at REAL")
+            try db.execute(sql: "CREATE INDEX messages_event ON messages(event_id)")
+            try db.execute(sql: "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        }
         return migrator
     }()
 
@@ -394,6 +403,7 @@ public final class SQLiteStore: Store {
                 try db.cachedStatement(sql: """
                     UPDATE messages SET state = 'pending', next_attempt_at = ?, attempts = 0
                     WHERE id = ? AND (state IN ('failed', 'held') OR (? AND state = 'unknown'))
+                        AND recipient NOT LIKE 'forgotten:%'
                     """
                 ).execute(arguments: [now.timeIntervalSince1970, id, force])
                 if db.changesCount > 0 { released.append(id) }
@@ -627,7 +637,8 @@ public final class SQLiteStore: Store {
             parseError: row["parse_error"], fieldProblems: row["field_problems"], stale: row["stale"],
             deliveries: row["deliveries"],
             processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            inherited: RememberedValue.values(fromJSON: row["inherited"]))
+            inherited: RememberedValue.values(fromJSON: row["inherited"]),
+            redactedAt: (row["redacted_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }
 

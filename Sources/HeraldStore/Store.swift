@@ -112,6 +112,8 @@ public struct StoredEvent: Sendable {
     /// The values the event lacked and took from its order's state when it was stored (the
     /// processor applies them again: the order may have moved on by the time it runs).
     public var inherited: [RememberedValue] = []
+    /// When `herald prune` or `herald forget` deleted its body (its keys and times stay).
+    public var redactedAt: Date? = nil
 }
 
 public struct EventQuery: Sendable {

@@ -47,6 +47,7 @@ enum EventTable {
             if event.deliveries > 1 { notes.append("delivered \(event.deliveries)×") }
             if let error = event.parseError { notes.append("parse error: \(error)") }
             if let problems = event.fieldProblems { notes.append("unreadable: \(problems)") }
+            if event.redactedAt != nil { notes.append("body deleted (prune or forget)") }
             rows.append([
                 "\(event.id)", Timestamp.format(event.receivedAt, in: timeZone), event.provider, event.eventName ?? "-",
                 event.orderReference ?? "-", status, notes.joined(separator: "; "),

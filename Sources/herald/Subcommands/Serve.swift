@@ -39,6 +39,9 @@ extension Herald {
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
+        @Option(help: "Prune events and messages older than this many days, at start and every hour (default: never).")
+        var retentionDays: Int?
+
         /// One warning for all unset variables: "2 environment variables are not set: A (what uses it), B (…)";
         /// a variable used in several places is listed once, with each use.
         static func warnAboutUnsetVariables(_ missing: [RuleSet.MissingVariable], logger: Logger) {
@@ -78,6 +81,10 @@ extension Herald {
         }
 
         func run() async throws {
+            if let retentionDays, retentionDays <= 0 {
+                printError("error: --retention-days must be a whole number of days, 1 or more")
+                throw ExitCode(2)
+            }
             let proxies = try parsedTrustedProxies()
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
@@ -149,7 +156,9 @@ extension Herald {
                         ])
                 })
             do {
-                try await runUntilStopped(app, configuration: configuration, logger: logger)
+                let retention = retentionDays.map { RetentionService(store: store, days: $0, logger: logger) }
+                try await runUntilStopped(
+                    app, configuration: configuration, logger: logger, services: retention.map { [$0] } ?? [])
             } catch let error as ServeError {
                 printError("error: \(error)")
                 throw ExitCode(1)

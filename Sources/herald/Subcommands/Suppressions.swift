@@ -98,22 +98,14 @@ extension Herald {
             }
             // The rules give the country of national numbers and the channels' names; without a
             // rules file, numbers must be written with their country code.
-            var ruleSet: RuleSet?
-            if FileManager.default.fileExists(atPath: rules) {
-                do {
-                    ruleSet = try RuleSet.load(path: rules)
-                } catch let errors as ConfigErrors {
-                    for error in errors.errors { printError(error.description) }
-                    throw ExitCode(2)
-                }
-            }
+            let ruleSet = try NumberArgument.rulesIfPresent(rules)
             if let channel, let names = ruleSet?.channels.map(\.name), !names.contains(channel) {
                 printError(
                     "error: --channel '\(channel)' is not a channel of \(rules) (\(names.joined(separator: ", ")))")
                 throw ExitCode(2)
             }
             guard let number else { return nil }
-            switch PhoneNumber.normalize(number, defaultCountry: ruleSet?.defaults.country) {
+            switch NumberArgument.e164(number, ruleSet: ruleSet) {
             case .success(let e164):
                 return e164
             case .failure(let problem):
@@ -148,7 +140,9 @@ extension Herald {
         }
 
         func show(_ number: String) -> String {
-            reveal ? number : LogSafe.phone(number)
+            // `herald forget` keeps an opt-out under the number's hash: there is no number to show.
+            if NumberHash.isHash(number) { return "(forgotten, hash \(NumberHash.digits(of: number).prefix(8))…)" }
+            return reveal ? number : LogSafe.phone(number)
         }
     }
 }
