@@ -47,7 +47,7 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
             }
         }
     }
-    router.addMetrics(store: intake.store as? SQLiteStore)
+    router.addMetrics(store: intake.store)
     router.get("healthz") { _, context in
         do {
             try await intake.store.ping()

@@ -348,11 +348,6 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Records how a send attempt ended.
-    public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date, refundAttempt: Bool = false) async throws {
-        try await record([(messageID, update, refundAttempt)], at: now)
-    }
-
     /// Records a batch of send outcomes in one transaction.
     public func record(_ updates: [(messageID: Int64, update: DeliveryUpdate, refundAttempt: Bool)], at now: Date) async throws {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
@@ -380,7 +375,7 @@ public final class SQLiteStore: Store {
     /// `herald retry`: puts failed or held messages back in the queue, keeping their key.
     /// Returns the ids released (sent and pending ones are left alone). An `unknown` message (it
     /// may have gone out) is released only with `force`, on the operator's word.
-    public func release(ids: [Int64], at now: Date, force: Bool = false) async throws -> [Int64] {
+    public func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64] {
         guard !isClosed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await pool.write { db in
             var released: [Int64] = []
@@ -434,14 +429,6 @@ public final class SQLiteStore: Store {
                 db, sql: "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
             ).map(Self.storedEvent)
         }
-    }
-
-    /// Inserts an event's messages into the outbox and marks the event processed, in one
-    /// transaction. A message whose idempotency key is already there is skipped: re-processing
-    /// after a crash, a redelivery or a replay yields no second message. Returns the number inserted.
-    @discardableResult
-    public func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int {
-        try await completeProcessing([(eventID, messages)], at: now)[0]
     }
 
     /// The same for a batch of events, in one transaction (one fsync); returns the count inserted per event.

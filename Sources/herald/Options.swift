@@ -44,7 +44,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the existing store for an operator command, or says there is none and exits 1.
-    func openExisting(rules: String) throws -> SQLiteStore {
+    func openExisting(rules: String) throws -> any Store {
         let path = path(rules: rules)
         guard FileManager.default.fileExists(atPath: path) else {
             printError("\(path): error: no store here (run herald serve first, or pass --db)")
