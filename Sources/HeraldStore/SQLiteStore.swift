@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HeraldCore
+import ServiceLifecycle
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a commit is on
@@ -8,7 +9,8 @@ import Synchronization
 ///
 /// Writes from concurrent requests are grouped: while one transaction is committing, new events
 /// queue up and go into the next one together, so throughput is not capped at one fsync per
-/// request while every acknowledged event is still durable.
+/// request while every acknowledged event is still durable. The grouping and the WAL checkpoints
+/// are `services`, run by `herald serve`'s service group; without them each write commits alone.
 public final class SQLiteStore: Store {
     public let path: String
     let pool: DatabasePool
@@ -16,6 +18,9 @@ public final class SQLiteStore: Store {
     private let isClosed = Atomic<Bool>(false)
     private let transactions = Counter()
     private let checkpointer: Checkpointer
+
+    /// The group committer's writer and the checkpointer, for `herald serve`'s service group.
+    public var services: [any Service] { [checkpointer, committer] }
 
     /// Whether `close()` was called: every query then throws `StoreError.closed`.
     var isClosedNow: Bool { isClosed.load(ordering: .acquiring) }
@@ -46,7 +51,7 @@ public final class SQLiteStore: Store {
         }
         try Self.migrator.migrate(pool)
         self.pool = pool
-        self.checkpointer = try Checkpointer(path: path)
+        self.checkpointer = Checkpointer(path: path)
         let transactions = self.transactions
         self.committer = GroupCommitter { batch in
             let outcomes = try await pool.write { db in try batch.map { try Self.insert($0, db: db) } }
@@ -63,7 +68,6 @@ public final class SQLiteStore: Store {
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await committer.drain()
-        await checkpointer.stop()
         try pool.close()
     }
 

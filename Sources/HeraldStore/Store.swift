@@ -1,11 +1,16 @@
 import Foundation
 import HeraldCore
+import ServiceLifecycle
 
 /// Where Herald keeps events, order state, the outbox and the suppression list: everything the
 /// pipeline needs, by concept. SQLite is the embedded default (`SQLiteStore`), `InMemoryStore`
 /// its twin for tests; a shared database serving several instances implements the same
 /// protocols.
 public protocol Store: EventInbox, OrderStates, OutboxStore, SuppressionList, QueueDepths {
+    /// The store's long-running work (group commit, checkpoints, listeners), for the service group
+    /// of `herald serve` to run before the store is used and to stop after it is closed. Without
+    /// them the store still works, writing each call on its own.
+    var services: [any Service] { get }
     /// Succeeds when the store can answer queries.
     func ping() async throws
     /// Finishes pending writes and releases the database; every later call throws `StoreError.closed`.

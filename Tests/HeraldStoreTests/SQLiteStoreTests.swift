@@ -2,6 +2,8 @@ import Foundation
 import HeraldCore
 @testable import HeraldStore
 import HeraldTestSupport
+import Logging
+import ServiceLifecycle
 import Testing
 
 @Suite("SQLite store")
@@ -121,6 +123,12 @@ struct SQLiteStoreTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let count = 500
+        // The store's services run as in `herald serve`: the group committer's writer among them.
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: store.services.map { .init(service: $0) }, logger: Logger(label: "test")))
+        async let running: Void = services.run()
+        while !store.committer.isRunning { try await Task.sleep(for: .milliseconds(1)) }
         let outcomes = try await withThrowingTaskGroup(of: RecordOutcome.self) { group in
             for n in 0..<count {
                 let body = Fixtures.codPayload(reference: "ORD-C\(n)", from: "prepared", to: "out_for_delivery")
@@ -137,6 +145,9 @@ struct SQLiteStoreTests {
         // Group commit: concurrent writers shared transactions instead of one commit each.
         #expect(store.transactionCount < count)
         try await store.close()
+        // Shut down gracefully after the store closed, the services end.
+        await services.triggerGracefulShutdown()
+        try await running
 
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.events(EventQuery(limit: 10_000)).count == count)
