@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldDispatch",
+                "HeraldStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,22 +4,6 @@ import HeraldStore
 import HeraldTestSupport
 import Testing
 
-/// The stores the contract tests run against, each fresh and empty. A new backend is one more
-/// case (and the line that opens it).
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite
-    case memory
-
-    func open() throws -> any Store {
-        switch self {
-        case .sqlite: try SQLiteStore(path: Fixtures.temporaryDatabasePath())
-        case .memory: InMemoryStore()
-        }
-    }
-
-    var testDescription: String { rawValue }
-}
-
 /// Events and messages the contract tests store.
 enum ContractFixtures {
     static let now = Date(timeIntervalSince1970: 1_778_414_400)
