@@ -125,7 +125,10 @@ let package = Package(
         // Durable group-commit throughput of the store alone, for bench/store.
         .executableTarget(
             name: "StoreBench",
-            dependencies: ["HeraldCore", "HeraldStore"],
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "bench/StoreBench"
         ),
         // Fixtures and signing helpers shared by the test targets.
