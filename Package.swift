@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,7 +126,10 @@ let package = Package(
         // Durable group-commit throughput of the store alone, for bench/store.
         .executableTarget(
             name: "StoreBench",
-            dependencies: ["HeraldCore", "HeraldStore"],
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "bench/StoreBench"
         ),
         // Fixtures and signing helpers shared by the test targets.
@@ -134,6 +138,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldDispatch",
+                "HeraldStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -152,7 +157,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldStoreTests",
-            dependencies: ["HeraldStore", "HeraldTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "HeraldStore", "HeraldTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// Sends due outbox messages through their channels and records each outcome.
 public struct Dispatcher: Sendable {
-    public var store: SQLiteStore
+    public var store: any Store
     public var ruleSet: RuleSet
     /// Channels that can send (credentials set); others hold their messages.
     public var channels: [String: any MessageChannel]
@@ -30,7 +30,7 @@ public struct Dispatcher: Sendable {
     public var lookupRetryDelay: TimeInterval = 60
 
     public init(
-        store: SQLiteStore, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
+        store: any Store, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
         policy: RetryPolicy = RetryPolicy(), logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 32, lease: TimeInterval = 60
     ) {

@@ -14,7 +14,7 @@ public struct HeldMessages: Sendable, Equatable {
     public var total: Int { groups.reduce(0) { $0 + $1.count } }
 
     /// Counts the store's held messages by channel and reason (reasons name variables, never numbers).
-    public static func count(in store: SQLiteStore) async throws -> HeldMessages {
+    public static func count(in store: some OutboxStore) async throws -> HeldMessages {
         let held = try await store.messages(MessageQuery(state: .held, limit: Int(Int32.max)))
         var counts: [String: [String: Int]] = [:]
         for message in held { counts[message.channel, default: [:]][message.lastError ?? "held", default: 0] += 1 }

@@ -49,7 +49,7 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
             }
         }
     }
-    router.addMetrics(store: intake.store as? SQLiteStore)
+    router.addMetrics(store: intake.store)
     router.get("healthz") { _, context in
         do {
             try await intake.store.ping()
@@ -82,8 +82,9 @@ public func buildApplication(
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
         // Shutdown runs in reverse: the server finishes its requests, the dispatcher its sends,
-        // the processor its event, then the store closes.
-        services: [StoreService(store: store, logger: logger)] + (processor.map { [$0.service] } ?? [])
+        // the processor its event, then the store closes, then its own services stop (group
+        // commit and checkpoints: intake's writes still commit while the server drains).
+        services: store.services + [StoreService(store: store, logger: logger)] + (processor.map { [$0.service] } ?? [])
             + (dispatcher.map { [$0.service] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

@@ -16,7 +16,7 @@ public enum HeraldMetrics {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 
-    static func render(store: SQLiteStore?) async -> String {
+    static func render(store: (any QueueDepths)?) async -> String {
         var text = registry.emitToString()
         if let store, let depths = try? await store.queueDepths() {
             text += "# TYPE herald_outbox_messages gauge\n"
@@ -30,7 +30,7 @@ public enum HeraldMetrics {
 }
 
 extension Router where Context == HeraldRequestContext {
-    func addMetrics(store: SQLiteStore?) {
+    func addMetrics(store: (any QueueDepths)?) {
         get("metrics") { _, _ -> Response in
             let text = await HeraldMetrics.render(store: store)
             return Response(

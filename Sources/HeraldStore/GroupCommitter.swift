@@ -1,17 +1,27 @@
+import ServiceLifecycle
 import Synchronization
 
 /// Runs writes in batches: callers that arrive while a batch is being written wait for the next
 /// one and share its transaction (group commit).
 ///
-/// The write closure gets every queued input in arrival order and returns one output per input.
-/// When it throws, every caller of that batch gets the error; nothing is acknowledged that was
-/// not committed.
-final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
+/// The batches are written by `run()`, a `Service` that `herald serve` runs in its service group
+/// (one of `SQLiteStore.services`). While it does not run (CLI commands, tests, or before it
+/// starts and after it stops) each caller writes its input alone, in its own task.
+///
+/// The write closure gets the inputs in arrival order and returns one output per input. When it
+/// throws, every caller of that batch gets the error; nothing is acknowledged that was not
+/// committed.
+final class GroupCommitter<Input: Sendable, Output: Sendable>: Service, Sendable {
     typealias Write = @Sendable ([Input]) async throws -> [Output]
 
     private struct State {
-        var pending: [(Input, CheckedContinuation<Output, any Error>)] = []
-        var writing = false
+        /// Inputs waiting for the next batch; their callers are resumed with the output (nil: the
+        /// caller writes its input itself).
+        var pending: [(Input, CheckedContinuation<Output?, any Error>)] = []
+        /// Wakes `run()`; nil while it does not run.
+        var wake: AsyncStream<Void>.Continuation?
+        /// Batches being written now, by `run()` or by callers on their own.
+        var writing = 0
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -23,24 +33,42 @@ final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     func submit(_ input: Input) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            let startWriter = state.withLock { state in
+        let written: Output? = try await withCheckedThrowingContinuation { continuation in
+            let wake = state.withLock { state -> AsyncStream<Void>.Continuation? in
+                guard let wake = state.wake else {
+                    state.writing += 1
+                    return nil
+                }
                 state.pending.append((input, continuation))
-                if state.writing { return false }
-                state.writing = true
-                return true
+                return wake
             }
-            if startWriter {
-                Task { await self.writeLoop() }
-            }
+            if let wake { wake.yield() } else { continuation.resume(returning: nil) }
         }
+        if let written { return written }
+        defer { finishedBatch() }
+        return try await write([input])[0]
     }
+
+    /// Writes the batches until graceful shutdown or cancellation; then what is still queued.
+    func run() async {
+        let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        state.withLock { $0.wake = wake }
+        wake.yield()
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await writePending()
+        }
+        state.withLock { $0.wake = nil }
+        await writePending()
+    }
+
+    /// Whether `run()` writes the batches now.
+    var isRunning: Bool { state.withLock { $0.wake != nil } }
 
     /// Returns once everything submitted so far has been written.
     func drain() async {
         await withCheckedContinuation { continuation in
             let idle = state.withLock { state in
-                if !state.writing { return true }
+                if state.writing == 0, state.pending.isEmpty { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }
@@ -48,31 +76,32 @@ final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    private func writeLoop() async {
+    private func writePending() async {
         while true {
-            let batch: [(Input, CheckedContinuation<Output, any Error>)]
-            let waiters: [CheckedContinuation<Void, Never>]
-            (batch, waiters) = state.withLock { state in
+            let batch = state.withLock { state in
                 let batch = state.pending
                 state.pending = []
-                if batch.isEmpty {
-                    state.writing = false
-                    let waiters = state.idleWaiters
-                    state.idleWaiters = []
-                    return (batch, waiters)
-                }
-                return (batch, [])
+                if !batch.isEmpty { state.writing += 1 }
+                return batch
             }
-            if batch.isEmpty {
-                for waiter in waiters { waiter.resume() }
-                return
-            }
+            guard !batch.isEmpty else { return }
             do {
                 let outputs = try await write(batch.map(\.0))
                 for (index, entry) in batch.enumerated() { entry.1.resume(returning: outputs[index]) }
             } catch {
                 for entry in batch { entry.1.resume(throwing: error) }
             }
+            finishedBatch()
         }
+    }
+
+    private func finishedBatch() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.writing -= 1
+            guard state.writing == 0, state.pending.isEmpty else { return [] }
+            defer { state.idleWaiters = [] }
+            return state.idleWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -88,7 +88,8 @@ public struct MessageQuery: Sendable {
 extension WhatsAppTemplateCall {
     var json: String {
         JSONValue.object([
-            ("name", .string(name)), ("language", .string(language)), ("parameters", .array(parameters.map(JSONValue.string))),
+            ("name", .string(name)), ("language", .string(language)),
+            ("parameters", .array(parameters.map(JSONValue.string))),
         ]).serialized()
     }
 
@@ -96,7 +97,8 @@ extension WhatsAppTemplateCall {
         guard let json, let value = try? JSONParser.parse(Array(json.utf8)), case .string(let name)? = value["name"],
             case .string(let language)? = value["language"]
         else { return nil }
-        self.init(name: name, language: language, parameters: value["parameters"]?.arrayValue?.compactMap(\.scalarText) ?? [])
+        let parameters = value["parameters"]?.arrayValue?.compactMap(\.scalarText) ?? []
+        self.init(name: name, language: language, parameters: parameters)
     }
 }
 
@@ -126,5 +128,52 @@ public struct DeliveryUpdate: Sendable {
         self.providerMessageID = providerMessageID
         self.channel = channel
         self.recipient = recipient
+    }
+}
+
+/// The outbox: messages the processor queued, claimed by dispatchers under a lease and closed by
+/// the outcome recorded for them.
+///
+/// Nothing assumes one process: a claim hands back rows leased to the caller (another claim
+/// skips them until the lease ends, then takes them back as `recovered`), and outcomes are
+/// recorded by message id.
+public protocol OutboxStore: Sendable {
+    /// Claims up to `limit` due messages under a lease: pending ones whose time has come, and
+    /// `sending` ones whose lease expired (a dispatcher died mid-send; `recovered` is true for
+    /// those: their outcome is unknown). Each comes back `sending`, its attempt counted.
+    func claimDue(now: Date, limit: Int, lease: TimeInterval) async throws
+        -> [(message: OutboxMessage, recovered: Bool)]
+    /// Claims up to `limit` `unknown` messages whose lookup is due, by moving their next lookup a
+    /// lease away (a dispatcher that dies mid-lookup leaves them to the next one then); they stay
+    /// `unknown` until the lookup's outcome is recorded.
+    func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage]
+    /// Records a batch of send outcomes in one transaction, with the suppressions they carry; a
+    /// refunded attempt is given back.
+    func record(_ updates: [(messageID: Int64, update: DeliveryUpdate, refundAttempt: Bool)], at now: Date)
+        async throws
+    /// `herald retry`: puts failed or held messages back in the queue, keeping their key.
+    /// Returns the ids released (sent and pending ones are left alone). An `unknown` message (it
+    /// may have gone out) is released only with `force`, on the operator's word.
+    func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64]
+    /// `herald retry` of a message that failed before it had a text: stores what planning it again
+    /// gave (text, locale, encoding, WhatsApp template call, and the reason when it failed again),
+    /// leaving its key. Only a `failed` message changes; returns whether it did.
+    @discardableResult
+    func replan(id: Int64, with message: OutboxMessage) async throws -> Bool
+    /// The outbox, most recent first.
+    func messages(_ query: MessageQuery) async throws -> [OutboxMessage]
+}
+
+extension OutboxStore {
+    /// Records how a send attempt ended.
+    public func record(_ update: DeliveryUpdate, messageID: Int64, at now: Date, refundAttempt: Bool = false)
+        async throws
+    {
+        try await record([(messageID, update, refundAttempt)], at: now)
+    }
+
+    /// `release` of messages that failed or are held (never `unknown` ones).
+    public func release(ids: [Int64], at now: Date) async throws -> [Int64] {
+        try await release(ids: ids, at: now, force: false)
     }
 }

@@ -57,6 +57,30 @@ public struct Suppression: Sendable, Equatable {
     }
 }
 
+/// The numbers Herald sends nothing to.
+public protocol SuppressionList: Sendable {
+    /// Puts `entry` on the list; returns false when the number was already on it for that scope.
+    /// An operator's entry replaces the one there (an opt-in reply never lifts it); any other
+    /// entry leaves an existing one as it is.
+    @discardableResult
+    func addSuppression(_ entry: Suppression) async throws -> Bool
+    /// Takes the number's entries for `scope` (all of them when nil) off the list and returns them.
+    @discardableResult
+    func removeSuppressions(number: String, scope: Suppression.Scope?) async throws -> [Suppression]
+    /// The list, newest first; only the entries of `numbers` when given.
+    func suppressions(numbers: [String]?) async throws -> [Suppression]
+    /// The entry that stops a message to `number` on `channel`, nil when it may be sent. An
+    /// every-channel entry comes before a channel's own: it is the one an operator lifts.
+    func suppression(for number: String, channel: String) async throws -> Suppression?
+}
+
+extension SuppressionList {
+    /// Whether a message to `number` on `channel` must not be sent.
+    public func isSuppressed(_ number: String, channel: String) async throws -> Bool {
+        try await suppression(for: number, channel: channel) != nil
+    }
+}
+
 /// The `suppressions` table's rows (migration `v7-suppressions`); the one place they map to values.
 extension Suppression: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "suppressions"

@@ -44,7 +44,12 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the existing store for an operator command, or says there is none and exits 1.
-    func openExisting(rules: String) throws -> SQLiteStore {
+    func openExisting(rules: String) throws -> any Store {
+        try openExistingSQLite(rules: rules)
+    }
+
+    /// The embedded SQLite store, for the commands only it supports so far (`prune`, `forget`).
+    func openExistingSQLite(rules: String) throws -> SQLiteStore {
         let path = path(rules: rules)
         guard FileManager.default.fileExists(atPath: path) else {
             printError("\(path): error: no store here (run herald serve first, or pass --db)")

@@ -31,7 +31,7 @@ struct ProcessorTests {
     }
 
     /// Records a signed sample envelope as intake would.
-    func receive(_ store: SQLiteStore, _ provider: String, _ file: String) async throws -> RecordOutcome {
+    func receive(_ store: any Store, _ provider: String, _ file: String) async throws -> RecordOutcome {
         let input = try Fixtures.envelope(provider, file)
         let profile = ruleSet.provider(named: provider)!
         let request = WebhookRequest(provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
@@ -68,8 +68,9 @@ struct ProcessorTests {
         try await store.close()
     }
 
-    @Test func aWebhookBecomesExactlyTheRightMessages() async throws {
-        let store = try SQLiteStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func aWebhookBecomesExactlyTheRightMessages(kind: StoreKind) async throws {
+        let store = try kind.open()
         _ = try await receive(store, "cod-fulfillment", "03-out_for_delivery.json")
         #expect(try await processor(store).processPending() == 1)
         let messages = try await store.messages(MessageQuery())
@@ -108,8 +109,9 @@ struct ProcessorTests {
         try await store.close()
     }
 
-    @Test func staleEventsAndQuietHours() async throws {
-        let store = try SQLiteStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func staleEventsAndQuietHours(kind: StoreKind) async throws {
+        let store = try kind.open()
         for file in ["03-out_for_delivery.json", "05-delivered.json", "06-prepared-late.json"] {
             _ = try await receive(store, "cod-fulfillment", file)
         }
@@ -151,8 +153,9 @@ struct ProcessorTests {
 
     /// Elebne's order.delivered names no customer: the message goes to the one order.new named.
     /// The stock alert's recipient, `${MERCHANT_PHONE}`, is unset here: held, not failed.
-    @Test func theElebneDeliveredMessageGoesToTheCustomerOfOrderNew() async throws {
-        let store = try SQLiteStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func theElebneDeliveredMessageGoesToTheCustomerOfOrderNew(kind: StoreKind) async throws {
+        let store = try kind.open()
         for file in try Fixtures.sequence("elebne") { _ = try await receive(store, "elebne", file) }
         try await processor(store).processPending()
         let messages = try await store.messages(MessageQuery())
@@ -169,8 +172,9 @@ struct ProcessorTests {
 
     /// The processor plans from the order as it was when the event arrived: a later event that
     /// gives another phone, stored before the processor runs, does not readdress an earlier message.
-    @Test func theProcessorSeesTheOrderAsOfItsEvent() async throws {
-        let store = try SQLiteStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func theProcessorSeesTheOrderAsOfItsEvent(kind: StoreKind) async throws {
+        let store = try kind.open()
         _ = try await receive(store, "elebne", "01-order-new.json")
         _ = try await receive(store, "elebne", "03-order-delivered.json")
         let profile = ruleSet.provider(named: "elebne")!

@@ -12,7 +12,6 @@ import Testing
 /// Opt-outs, end to end: the fake Twilio answers 21610 as Twilio does, and the number gets nothing more.
 @Suite("Suppressed numbers reach no provider")
 struct SuppressionDispatchTests {
-    let path = Fixtures.temporaryDatabasePath()
     let templates: TemplateStore
     let logs = LogRecorder()
     let now = Date(timeIntervalSince1970: 1_778_414_400)  // 12:00 UTC: no quiet hours
@@ -30,13 +29,13 @@ struct SuppressionDispatchTests {
     }
 
     struct Pipeline {
-        let store: SQLiteStore
+        let store: any Store
         let ruleSet: RuleSet
         let processor: EventProcessor
         let dispatcher: Dispatcher
     }
 
-    func pipeline(port: Int, concurrency: Int = 32) throws -> Pipeline {
+    func pipeline(port: Int, concurrency: Int = 32, kind: StoreKind = .sqlite) throws -> Pipeline {
         var environment = Fixtures.environment.values
         environment.merge([
             "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz",
@@ -45,7 +44,7 @@ struct SuppressionDispatchTests {
         let rules = try RuleSet.parse(
             yaml: try Fixtures.shippedRulesText(fakeProviderPort: port), file: "rules.yaml",
             environment: Environment(environment))
-        let store = try SQLiteStore(path: path)
+        let store = try kind.open()
         let logger = logs.logger()
         let fixedNow = now
         return Pipeline(
@@ -75,9 +74,10 @@ struct SuppressionDispatchTests {
 
     /// Salma's parcel leaves (WhatsApp, and an SMS because the courier will call): Twilio answers
     /// 21610. Her "delivered" SMS is then `suppressed` with the reason, and no request is made.
-    @Test func aNumberThatAnswered21610GetsNothingMore() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aNumberThatAnswered21610GetsNothingMore(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port)
+            let p = try pipeline(port: port, kind: kind)
             try await receive(p, "cod-fulfillment", "03-out_for_delivery.json")
             try await p.processor.processPending()
             fake.answer("Messages.json", Self.unsubscribed)
@@ -111,9 +111,10 @@ struct SuppressionDispatchTests {
 
     /// A message already queued when its number is suppressed: the dispatcher checks the list at
     /// each attempt, so it ends `suppressed` without a request and without using an attempt.
-    @Test func aQueuedMessageToANumberSuppressedMeanwhileIsNotSent() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aQueuedMessageToANumberSuppressedMeanwhileIsNotSent(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port)
+            let p = try pipeline(port: port, kind: kind)
             try await receive(p, "cod-fulfillment", "05-delivered.json")
             try await p.processor.processPending()
             #expect(try await p.store.messages(MessageQuery(state: .pending)).count == 1)
@@ -130,9 +131,10 @@ struct SuppressionDispatchTests {
     }
 
     /// An entry for one channel stops that channel only.
-    @Test func aChannelEntryLeavesTheOtherChannelsAlone() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aChannelEntryLeavesTheOtherChannelsAlone(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port)
+            let p = try pipeline(port: port, kind: kind)
             try await p.store.addSuppression(
                 Suppression(
                     number: salma, scope: .channel("whatsapp"), reason: "no WhatsApp, please", source: .operator,

@@ -1,10 +1,13 @@
 import Foundation
 import HeraldCore
-@testable import HeraldStore
 import HeraldTestSupport
+import Logging
+import ServiceLifecycle
 import Testing
 
-@Suite("SQLite store")
+@testable import HeraldStore
+
+@Suite("The store: events and order state (every kind where parameterized)")
 struct SQLiteStoreTests {
     let ruleSet: RuleSet
 
@@ -12,14 +15,17 @@ struct SQLiteStoreTests {
         ruleSet = try Fixtures.shippedRuleSet()
     }
 
-    func incoming(_ provider: String, body: [UInt8], headers: [HeaderField]? = nil, receivedAt: Date = Date()) -> IncomingEvent {
+    func incoming(_ provider: String, body: [UInt8], headers: [HeaderField]? = nil, receivedAt: Date = Date())
+        -> IncomingEvent
+    {
         let profile = ruleSet.provider(named: provider)!
         let request = Fixtures.request(provider: provider, body: body, headers: headers, receivedAt: receivedAt)
         return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
     }
 
-    @Test func sixRedeliveriesStoreOneEvent() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func sixRedeliveriesStoreOneEvent(kind: StoreKind) async throws {
+        let store = try kind.open()
         let body = Fixtures.sample("cod-fulfillment", "delivered.json")
         var outcomes: [RecordOutcome] = []
         for _ in 0..<6 { outcomes.append(try await store.record(incoming("cod-fulfillment", body: body))) }
@@ -35,11 +41,13 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func armadaTransitionComesFromTheStoredOrderState() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func armadaTransitionComesFromTheStoredOrderState(kind: StoreKind) async throws {
+        let store = try kind.open()
         let dispatched = Fixtures.sample("armada", "dispatched.json")
-        let delivered = Array(String(decoding: dispatched, as: UTF8.self)
-            .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
+        let delivered = Array(
+            String(decoding: dispatched, as: UTF8.self)
+                .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
         #expect(delivered != dispatched)
         _ = try await store.record(incoming("armada", body: dispatched))
         let outcome = try await store.record(incoming("armada", body: delivered))
@@ -56,11 +64,13 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func lateArmadaEventIsStaleByTheTransitionsTable() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func lateArmadaEventIsStaleByTheTransitionsTable(kind: StoreKind) async throws {
+        let store = try kind.open()
         let dispatched = Fixtures.sample("armada", "dispatched.json")
-        let delivered = Array(String(decoding: dispatched, as: UTF8.self)
-            .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
+        let delivered = Array(
+            String(decoding: dispatched, as: UTF8.self)
+                .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
         _ = try await store.record(incoming("armada", body: delivered))
         let late = try await store.record(incoming("armada", body: dispatched))
         guard case .accepted(let summary) = late else {
@@ -72,10 +82,13 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func olderCodEventIsStaleByItsTimestamp() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
-        let newer = Fixtures.codPayload(reference: "ORD-7", from: "out_for_delivery", to: "delivered", timestamp: "2026-05-09T15:00:00+02:00")
-        let older = Fixtures.codPayload(reference: "ORD-7", from: "prepared", to: "out_for_delivery", timestamp: "2026-05-09T09:00:00+02:00")
+    @Test(arguments: StoreKind.allCases)
+    func olderCodEventIsStaleByItsTimestamp(kind: StoreKind) async throws {
+        let store = try kind.open()
+        let newer = Fixtures.codPayload(
+            reference: "ORD-7", from: "out_for_delivery", to: "delivered", timestamp: "2026-05-09T15:00:00+02:00")
+        let older = Fixtures.codPayload(
+            reference: "ORD-7", from: "prepared", to: "out_for_delivery", timestamp: "2026-05-09T09:00:00+02:00")
         _ = try await store.record(incoming("cod-fulfillment", body: newer))
         let outcome = try await store.record(incoming("cod-fulfillment", body: older))
         #expect(outcome == .accepted(StoredEventSummary(id: 2, previousStatus: "prepared", stale: true)))
@@ -87,13 +100,16 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func unusableBodyIsStoredAndListedAsFailed() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func unusableBodyIsStoredAndListedAsFailed(kind: StoreKind) async throws {
+        let store = try kind.open()
         let truncated = Array(Fixtures.sample("cod-fulfillment", "delivered.json").prefix(80))
-        let invalidUTF8: [UInt8] = Array(#"{"order":{"reference":"R\#u{1}"#.utf8.prefix(22)) + [0xC3, 0x28] + Array(#""}}"#.utf8)
+        let invalidUTF8: [UInt8] =
+            Array(#"{"order":{"reference":"R\#u{1}"#.utf8.prefix(22)) + [0xC3, 0x28] + Array(#""}}"#.utf8)
         _ = try await store.record(incoming("cod-fulfillment", body: truncated))
         _ = try await store.record(incoming("cod-fulfillment", body: invalidUTF8))
-        _ = try await store.record(incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
+        _ = try await store.record(
+            incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
         let failed = try await store.events(EventQuery(failedOnly: true))
         #expect(failed.count == 2)
         #expect(failed.map(\.body) == [invalidUTF8, truncated])
@@ -102,8 +118,9 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func anUnreadableAmountIsListedAsFailedButMovesTheOrder() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func anUnreadableAmountIsListedAsFailedButMovesTheOrder(kind: StoreKind) async throws {
+        let store = try kind.open()
         let text = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
         let body = Array(text.replacingOccurrences(of: #""amount": 1799"#, with: #""amount": "12abc""#).utf8)
         _ = try await store.record(incoming("cod-fulfillment", body: body))
@@ -121,6 +138,12 @@ struct SQLiteStoreTests {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
         let count = 500
+        // The store's services run as in `herald serve`: the group committer's writer among them.
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: store.services.map { .init(service: $0) }, logger: Logger(label: "test")))
+        async let running: Void = services.run()
+        while !store.committer.isRunning { try await Task.sleep(for: .milliseconds(1)) }
         let outcomes = try await withThrowingTaskGroup(of: RecordOutcome.self) { group in
             for n in 0..<count {
                 let body = Fixtures.codPayload(reference: "ORD-C\(n)", from: "prepared", to: "out_for_delivery")
@@ -129,22 +152,27 @@ struct SQLiteStoreTests {
             }
             return try await group.reduce(into: [RecordOutcome]()) { $0.append($1) }
         }
-        let ids = Set(outcomes.compactMap { outcome -> Int64? in
-            if case .accepted(let summary) = outcome { return summary.id }
-            return nil
-        })
+        let ids = Set(
+            outcomes.compactMap { outcome -> Int64? in
+                if case .accepted(let summary) = outcome { return summary.id }
+                return nil
+            })
         #expect(ids.count == count)
         // Group commit: concurrent writers shared transactions instead of one commit each.
         #expect(store.transactionCount < count)
         try await store.close()
+        // Shut down gracefully after the store closed, the services end.
+        await services.triggerGracefulShutdown()
+        try await running
 
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.events(EventQuery(limit: 10_000)).count == count)
         try await reopened.close()
     }
 
-    @Test func secretHeadersAreNotStored() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func secretHeadersAreNotStored(kind: StoreKind) async throws {
+        let store = try kind.open()
         _ = try await store.record(incoming("armada", body: Fixtures.sample("armada", "dispatched.json")))
         let stored = try #require(try await store.events(EventQuery()).first)
         #expect(stored.headers.first(where: { $0.name == "x-armada-app-id" })?.value == "[redacted]")
@@ -153,11 +181,13 @@ struct SQLiteStoreTests {
         try await store.close()
     }
 
-    @Test func closedStoreRefusesWrites() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func closedStoreRefusesWrites(kind: StoreKind) async throws {
+        let store = try kind.open()
         try await store.close()
         await #expect(throws: StoreError.self) {
-            try await store.record(incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
+            try await store.record(
+                incoming("cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json")))
         }
         await #expect(throws: StoreError.self) { try await store.ping() }
     }
@@ -174,8 +204,9 @@ struct SQLiteStoreTests {
 
     /// Elebne names the customer only in order.new: order.delivered, stored later without a phone,
     /// carries the phone the processor will address, with where it came from.
-    @Test func aLaterEventInheritsTheCustomerOfItsOrder() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func aLaterEventInheritsTheCustomerOfItsOrder(kind: StoreKind) async throws {
+        let store = try kind.open()
         let profile = ruleSet.provider(named: "elebne")!
         for file in ["01-order-new.json", "03-order-delivered.json"] {
             let input = try Fixtures.envelope("elebne", file)

@@ -6,7 +6,7 @@ import Testing
 
 @testable import HeraldStore
 
-@Suite("The suppression list in the SQLite store")
+@Suite("The suppression list (every kind where parameterized)")
 struct SuppressionStoreTests {
     let now = Date(timeIntervalSince1970: 1_778_414_400)
     let salma = "+212661234567"
@@ -19,8 +19,9 @@ struct SuppressionStoreTests {
         Suppression(number: number, scope: scope, reason: reason, source: source, createdAt: now + offset)
     }
 
-    @Test func anEveryChannelEntryStopsEveryChannelAndAChannelEntryOnlyItsOwn() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func anEveryChannelEntryStopsEveryChannelAndAChannelEntryOnlyItsOwn(kind: StoreKind) async throws {
+        let store = try kind.open()
         #expect(try await store.addSuppression(entry(salma)))
         #expect(try await store.addSuppression(entry(rania, .channel("whatsapp"))))
         #expect(try await store.isSuppressed(salma, channel: "sms"))
@@ -29,6 +30,22 @@ struct SuppressionStoreTests {
         #expect(try await !store.isSuppressed(rania, channel: "sms"))
         #expect(try await !store.isSuppressed("+212600000000", channel: "sms"))
         #expect(try await store.suppression(for: salma, channel: "sms")?.reason == "asked by phone")
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theEveryChannelEntryAnswersAndTheListIsNewestFirst(kind: StoreKind) async throws {
+        let store = try kind.open()
+        #expect(try await store.addSuppression(entry(salma, .channel("whatsapp"), reason: "whatsapp only")))
+        #expect(try await store.addSuppression(entry(salma, at: 10)))
+        #expect(try await store.addSuppression(entry(rania, .channel("whatsapp"))))
+        #expect(try await store.isSuppressed(rania, channel: "whatsapp"))
+        #expect(try await !store.isSuppressed(rania, channel: "sms"))
+        #expect(try await !store.isSuppressed("+212600000000", channel: "sms"))
+        // The every-channel entry is the one that answers: it is the one an operator lifts.
+        #expect(try await store.suppression(for: salma, channel: "whatsapp")?.scope == .allChannels)
+        #expect(try await store.suppressions(numbers: nil).map(\.createdAt) == [now + 10, now, now])
+        #expect(try await store.suppressions(numbers: [rania]).map(\.number) == [rania])
         try await store.close()
     }
 
@@ -53,8 +70,9 @@ struct SuppressionStoreTests {
 
     /// One entry per number and scope; an operator's entry wins over the provider's (START never
     /// lifts an operator's), a provider's error never replaces an operator's.
-    @Test func oneEntryPerNumberAndScope() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func oneEntryPerNumberAndScope(kind: StoreKind) async throws {
+        let store = try kind.open()
         let provider = entry(salma, source: .providerError, reason: "twilio 21610: unsubscribed")
         #expect(try await store.addSuppression(provider))
         #expect(try await !store.addSuppression(entry(salma, source: .providerError, reason: "again", at: 10)))
@@ -63,6 +81,7 @@ struct SuppressionStoreTests {
         let manual = entry(salma, reason: "the customer called", at: 20)
         #expect(try await store.addSuppression(manual))
         #expect(try await !store.addSuppression(entry(salma, source: .providerError, reason: "later 21610", at: 30)))
+        #expect(try await !store.addSuppression(entry(salma, source: .reply, reason: "STOP", at: 25)))
         #expect(try await store.suppressions(numbers: nil) == [manual])
 
         // A channel entry is another entry for the same number.
@@ -71,8 +90,9 @@ struct SuppressionStoreTests {
         try await store.close()
     }
 
-    @Test func removeTakesOneScopeOrEveryEntryOfTheNumber() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func removeTakesOneScopeOrEveryEntryOfTheNumber(kind: StoreKind) async throws {
+        let store = try kind.open()
         try await store.addSuppression(entry(salma))
         try await store.addSuppression(entry(salma, .channel("whatsapp")))
         try await store.addSuppression(entry(rania))
@@ -90,8 +110,9 @@ struct SuppressionStoreTests {
 
     /// A number that opted out is put on the list in the same transaction as the outcome of the
     /// send that revealed it.
-    @Test func aSendOutcomeCanSuppressItsRecipient() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func aSendOutcomeCanSuppressItsRecipient(kind: StoreKind) async throws {
+        let store = try kind.open()
         let message = OutboxMessage(
             idempotencyKey: "k1", eventID: 1, provider: "cod-fulfillment", orderReference: "ORD-1", rule: "delivered",
             channel: "sms", recipient: salma, locale: "fr", text: "Bonjour", encoding: "GSM-7", segments: 1,
@@ -108,8 +129,9 @@ struct SuppressionStoreTests {
     }
 
     /// Every state DESIGN.md lists may be stored, `suppressed` among them (v2's CHECK had five).
-    @Test func aSuppressedMessageIsStoredAndListedByState() async throws {
-        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+    @Test(arguments: StoreKind.allCases)
+    func aSuppressedMessageIsStoredAndListedByState(kind: StoreKind) async throws {
+        let store = try kind.open()
         let message = OutboxMessage(
             idempotencyKey: "k2", eventID: 1, provider: "cod-fulfillment", orderReference: "ORD-2", rule: "delivered",
             channel: "sms", recipient: salma, locale: "fr", text: "Bonjour", encoding: "GSM-7", segments: 1,
@@ -159,7 +181,7 @@ struct SuppressionStoreTests {
         try await store.close()
     }
 
-    func recordedEventID(_ store: SQLiteStore) async throws -> Int64 {
+    func recordedEventID(_ store: any Store) async throws -> Int64 {
         let ruleSet = try Fixtures.shippedRuleSet()
         let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
         let request = Fixtures.request(

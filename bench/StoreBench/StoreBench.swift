@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldStore
+import ServiceLifecycle
 
 /// Durable group-commit throughput of the SQLite store alone: N concurrent writers recording
 /// unique cod-fulfillment events into a fresh file, as intake does. `bench/store`.
@@ -15,7 +16,7 @@ struct StoreBench {
         let store = try SQLiteStore(path: folder.appendingPathComponent("herald.sqlite").path)
         let yaml = "version: 1\nproviders:\n  cod-fulfillment: { preset: cod-fulfillment, secret: s }\n"
         let profile = try RuleSet.parse(yaml: yaml, file: "rules.yaml", environment: Environment([:])).provider(named: "cod-fulfillment")!
-        func event(_ n: Int) -> IncomingEvent {
+        let event: @Sendable (Int) -> IncomingEvent = { n in
             let body = Array("""
                 {"event":"order.status_updated","timestamp":"2026-05-09T12:00:00+02:00","order":{"reference":"B-\(n)","old_status":"prepared","new_status":"out_for_delivery","amount":1799,"currency":"MAD"},"customer":{"name":"Karim Mansouri","phone":"+212661234567"}}
                 """.utf8)
@@ -24,6 +25,18 @@ struct StoreBench {
                 body: body, receivedAt: Date())
             return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
         }
+        // The store's services run as in `herald serve`: the group committer's writer among them.
+        try await withThrowingTaskGroup(of: Void.self) { services in
+            for service in store.services { services.addTask { try await service.run() } }
+            try await Task.sleep(for: .milliseconds(100))
+            try await measure(store, total: total, writers: writers, event: event)
+            services.cancelAll()
+        }
+    }
+
+    static func measure(
+        _ store: SQLiteStore, total: Int, writers: Int, event: @escaping @Sendable (Int) -> IncomingEvent
+    ) async throws {
         let clock = ContinuousClock()
         let started = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in

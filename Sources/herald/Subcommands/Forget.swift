@@ -41,7 +41,7 @@ extension Herald {
                 printError("error: '\(LogSafe.redactingPhones(number))': \(problem)")
                 throw ExitCode(2)
             }
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try storeOptions.openExistingSQLite(rules: rules)
             let outcome: Result<ForgetCounts, any Error>
             do {
                 outcome = .success(try await store.forget(number: e164, defaultCountry: ruleSet?.defaults.country))

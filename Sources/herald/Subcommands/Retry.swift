@@ -75,7 +75,7 @@ extension Herald {
         }
 
         /// Releases every message in `state`, narrowed by channel and order.
-        func releaseInBulk(_ store: SQLiteStore, state: OutboxMessage.State) async throws {
+        func releaseInBulk(_ store: any Store, state: OutboxMessage.State) async throws {
             let query = MessageQuery(orderReference: order, state: state, limit: Int(Int32.max))
             let matching = try await store.messages(query)
                 .filter { channel == nil || $0.channel == channel }
@@ -92,7 +92,7 @@ extension Herald {
         /// Plans again, with today's rules and templates, every message of `messages` that failed
         /// before it had a text, so no release sends an empty one. Returns the ids that are still
         /// failing (not to be released), each reported with its reason.
-        func replan(_ messages: [OutboxMessage], store: SQLiteStore) async throws -> Set<Int64> {
+        func replan(_ messages: [OutboxMessage], store: any Store) async throws -> Set<Int64> {
             let textless = messages.filter {
                 $0.state == .failed && $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             }

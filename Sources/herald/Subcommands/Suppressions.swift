@@ -59,7 +59,7 @@ extension Herald {
             try outcome.get()
         }
 
-        func perform(on store: SQLiteStore, number: String?) async throws {
+        func perform(on store: any Store, number: String?) async throws {
             switch action {
             case .list:
                 try await list(store, number: number)
@@ -116,7 +116,7 @@ extension Herald {
             }
         }
 
-        func list(_ store: SQLiteStore, number: String?) async throws {
+        func list(_ store: any Store, number: String?) async throws {
             let entries = try await store.suppressions(numbers: number.map { [$0] })
             guard !entries.isEmpty else {
                 print("no suppressions")

@@ -1,0 +1,310 @@
+import Foundation
+import HeraldCore
+import ServiceLifecycle
+
+/// The store's twin for tests: the same protocols and the same semantics as `SQLiteStore`, held
+/// in memory by one actor (each call is one transaction).
+///
+/// Events are deduplicated per provider and dedupe key (counting deliveries), the order state is
+/// what `OrderDecision` decides, an idempotency key enters the outbox once, a claimed message is
+/// leased (invisible to other claims until the lease ends, then claimed back as recovered), and
+/// suppressions keep one entry per number and scope.
+public actor InMemoryStore: Store {
+    struct OutboxRow {
+        var message: OutboxMessage
+        var leaseExpiresAt: Date?
+        var sentAt: Date?
+    }
+
+    struct OrderKey: Hashable {
+        var provider: String
+        var reference: String
+    }
+
+    private var events: [StoredEvent] = []
+    private var eventIDs: [String: [String: Int64]] = [:]
+    private var orders: [OrderKey: OrderState] = [:]
+    private var outbox: [OutboxRow] = []
+    private var idempotencyKeys: Set<String> = []
+    private var suppressionList: [(id: Int, entry: Suppression)] = []
+    private var nextSuppressionID = 1
+    private var isClosed = false
+
+    public init() {}
+
+    /// None: every call is its own transaction.
+    public nonisolated var services: [any Service] { [] }
+
+    private func checkOpen() throws {
+        if isClosed { throw StoreError.closed }
+    }
+
+    public func ping() async throws { try checkOpen() }
+
+    public func close() async throws { isClosed = true }
+
+    // MARK: Inbox
+
+    public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
+        try checkOpen()
+        if let id = eventIDs[event.provider]?[event.dedupeKey] {
+            events[Int(id) - 1].deliveries += 1
+            return .duplicate(id: id)
+        }
+        let id = Int64(events.count + 1)
+        eventIDs[event.provider, default: [:]][event.dedupeKey] = id
+        events.append(
+            StoredEvent(
+                id: id, provider: event.provider, dedupeKey: event.dedupeKey, deliveryID: event.deliveryID,
+                receivedAt: event.receivedAt, remoteAddress: event.remoteAddress, headers: event.headers,
+                body: event.body, eventName: event.eventName, orderReference: event.orderReference,
+                status: event.status, previousStatus: event.previousStatus, occurredAt: event.occurredAt,
+                parseError: event.parseError, fieldProblems: event.fieldProblems, stale: false, deliveries: 1,
+                processedAt: nil))
+        guard let canonical = event.event, let profile = event.profile, let reference = canonical.order.reference,
+            canonical.order.status != nil, event.parseError == nil
+        else {
+            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
+        }
+        let key = OrderKey(provider: event.provider, reference: reference)
+        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
+        let decision = OrderDecision.decide(canonical, profile: profile, known: orders[key], source: source)
+        if decision.stale {
+            events[Int(id) - 1].stale = true
+        } else {
+            events[Int(id) - 1].previousStatus = decision.previousStatus
+            events[Int(id) - 1].inherited = decision.inherited
+        }
+        if var state = decision.newState {
+            if !decision.stale { state.eventID = id }
+            state.provider = event.provider
+            state.eventID = state.eventID ?? id
+            orders[key] = state
+        }
+        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
+    }
+
+    public func events(_ query: EventQuery) async throws -> [StoredEvent] {
+        try checkOpen()
+        let matching = events.reversed().filter { event in
+            (query.provider == nil || event.provider == query.provider)
+                && (!query.failedOnly || event.parseError != nil || event.fieldProblems != nil)
+        }
+        return Array(matching.prefix(query.limit))
+    }
+
+    public func eventsAfter(id: Int64, provider: String?, since: Date?, limit: Int) async throws -> [StoredEvent] {
+        try checkOpen()
+        let matching = events.filter { event in
+            event.id > id && (provider == nil || event.provider == provider)
+                && (since.map { event.receivedAt >= $0 } ?? true)
+        }
+        return Array(matching.prefix(limit))
+    }
+
+    public func event(id: Int64) async throws -> StoredEvent? {
+        try checkOpen()
+        return events.indices.contains(Int(id) - 1) ? events[Int(id) - 1] : nil
+    }
+
+    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
+        try checkOpen()
+        return Array(events.filter { $0.processedAt == nil }.prefix(limit))
+    }
+
+    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date)
+        async throws -> [[Bool]]
+    {
+        try checkOpen()
+        return batch.map { eventID, messages in
+            var inserted: [Bool] = []
+            for message in messages {
+                guard !idempotencyKeys.contains(message.idempotencyKey) else {
+                    inserted.append(false)
+                    continue
+                }
+                idempotencyKeys.insert(message.idempotencyKey)
+                var row = message
+                row.id = Int64(outbox.count + 1)
+                row.attempts = 0
+                row.providerMessageID = nil
+                row.attemptedAt = nil
+                outbox.append(OutboxRow(message: row))
+                inserted.append(true)
+            }
+            if events.indices.contains(Int(eventID) - 1) { events[Int(eventID) - 1].processedAt = now }
+            return inserted
+        }
+    }
+
+    // MARK: Order state
+
+    public func orderState(provider: String, reference: String) async throws -> OrderState? {
+        try checkOpen()
+        return orders[OrderKey(provider: provider, reference: reference)]
+    }
+
+    public func orderStates() async throws -> [OrderState] {
+        try checkOpen()
+        return orders.values.sorted { ($0.provider, $0.reference) < ($1.provider, $1.reference) }
+    }
+
+    public func queueDepths() async throws -> (messages: [OutboxMessage.State: Int], unprocessedEvents: Int) {
+        try checkOpen()
+        var counts: [OutboxMessage.State: Int] = [:]
+        for row in outbox { counts[row.message.state, default: 0] += 1 }
+        return (counts, events.filter { $0.processedAt == nil }.count)
+    }
+
+    // MARK: Outbox
+
+    /// The indices of `outbox` matching `isDue`, in the order claims take them.
+    private func due(limit: Int, _ isDue: (OutboxRow) -> Bool) -> [Int] {
+        let indices = outbox.indices.filter { isDue(outbox[$0]) }.sorted { a, b in
+            let first = outbox[a].message.nextAttemptAt ?? .distantPast
+            let second = outbox[b].message.nextAttemptAt ?? .distantPast
+            return first == second ? a < b : first < second
+        }
+        return Array(indices.prefix(limit))
+    }
+
+    public func claimDue(now: Date, limit: Int, lease: TimeInterval) async throws
+        -> [(message: OutboxMessage, recovered: Bool)]
+    {
+        try checkOpen()
+        let indices = due(limit: limit) { row in
+            switch row.message.state {
+            case .pending: return row.message.nextAttemptAt.map { $0 <= now } ?? false
+            case .sending: return row.leaseExpiresAt.map { $0 <= now } ?? false
+            default: return false
+            }
+        }
+        return indices.map { index in
+            let recovered = outbox[index].message.state == .sending
+            outbox[index].leaseExpiresAt = now.addingTimeInterval(lease)
+            outbox[index].message.attempts += 1
+            outbox[index].message.state = .sending
+            // A recovered message keeps the time of the attempt it was claimed for.
+            if !recovered { outbox[index].message.attemptedAt = now }
+            if outbox[index].message.attemptedAt == nil {
+                outbox[index].message.attemptedAt = now.addingTimeInterval(-lease)
+            }
+            return (outbox[index].message, recovered)
+        }
+    }
+
+    public func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
+        try checkOpen()
+        let indices = due(limit: limit) { row in
+            row.message.state == .unknown && (row.message.nextAttemptAt.map { $0 <= now } ?? false)
+        }
+        return indices.map { index in
+            let message = outbox[index].message
+            outbox[index].message.nextAttemptAt = now.addingTimeInterval(lease)
+            return message
+        }
+    }
+
+    public func record(_ updates: [(messageID: Int64, update: DeliveryUpdate, refundAttempt: Bool)], at now: Date)
+        async throws
+    {
+        try checkOpen()
+        for (messageID, update, refundAttempt) in updates {
+            guard let index = outbox.firstIndex(where: { $0.message.id == messageID }) else { continue }
+            var row = outbox[index]
+            row.message.state = update.state
+            row.message.nextAttemptAt = update.nextAttemptAt
+            row.message.lastError = update.lastError
+            row.message.providerMessageID = update.providerMessageID ?? row.message.providerMessageID
+            row.message.channel = update.channel ?? row.message.channel
+            row.message.recipient = update.recipient ?? row.message.recipient
+            row.leaseExpiresAt = nil
+            if update.state == .sent { row.sentAt = now }
+            if refundAttempt { row.message.attempts -= 1 }
+            outbox[index] = row
+        }
+        // Numbers the provider said opted out, with the outcome that revealed them.
+        for suppression in updates.compactMap({ $0.update.suppression }) { add(suppression) }
+    }
+
+    public func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64] {
+        try checkOpen()
+        return ids.filter { id in
+            guard let index = outbox.firstIndex(where: { $0.message.id == id }) else { return false }
+            let state = outbox[index].message.state
+            guard state == .failed || state == .held || (force && state == .unknown) else { return false }
+            outbox[index].message.state = .pending
+            outbox[index].message.nextAttemptAt = now
+            outbox[index].message.attempts = 0
+            return true
+        }
+    }
+
+    @discardableResult
+    public func replan(id: Int64, with message: OutboxMessage) async throws -> Bool {
+        try checkOpen()
+        guard let index = outbox.firstIndex(where: { $0.message.id == id && $0.message.state == .failed }) else {
+            return false
+        }
+        outbox[index].message.text = message.text
+        outbox[index].message.locale = message.locale
+        outbox[index].message.encoding = message.encoding
+        outbox[index].message.segments = message.segments
+        outbox[index].message.whatsapp = message.whatsapp
+        outbox[index].message.lastError = message.lastError
+        return true
+    }
+
+    public func messages(_ query: MessageQuery) async throws -> [OutboxMessage] {
+        try checkOpen()
+        let matching = outbox.reversed().map(\.message).filter { message in
+            (query.orderReference == nil || message.orderReference == query.orderReference)
+                && (query.state == nil || message.state == query.state)
+        }
+        return Array(matching.prefix(query.limit))
+    }
+
+    // MARK: Suppressions
+
+    @discardableResult
+    public func addSuppression(_ entry: Suppression) async throws -> Bool {
+        try checkOpen()
+        return add(entry)
+    }
+
+    private func add(_ entry: Suppression) -> Bool {
+        let same = suppressionList.firstIndex { $0.entry.number == entry.number && $0.entry.scope == entry.scope }
+        if let same {
+            guard entry.source == .operator, suppressionList[same].entry != entry else { return false }
+            suppressionList.remove(at: same)
+        }
+        suppressionList.append((nextSuppressionID, entry))
+        nextSuppressionID += 1
+        return true
+    }
+
+    @discardableResult
+    public func removeSuppressions(number: String, scope: Suppression.Scope?) async throws -> [Suppression] {
+        try checkOpen()
+        let matches = { (entry: Suppression) in entry.number == number && (scope == nil || entry.scope == scope) }
+        let removed = suppressionList.filter { matches($0.entry) }.map(\.entry)
+        suppressionList.removeAll { matches($0.entry) }
+        return removed
+    }
+
+    public func suppressions(numbers: [String]?) async throws -> [Suppression] {
+        try checkOpen()
+        return suppressionList.filter { numbers?.contains($0.entry.number) ?? true }
+            .sorted { a, b in
+                a.entry.createdAt == b.entry.createdAt ? a.id > b.id : a.entry.createdAt > b.entry.createdAt
+            }
+            .map(\.entry)
+    }
+
+    public func suppression(for number: String, channel: String) async throws -> Suppression? {
+        try checkOpen()
+        let applying = suppressionList.map(\.entry).filter { $0.number == number && $0.applies(to: channel) }
+        // The every-channel entry first: it is the one an operator lifts.
+        return applying.first { $0.scope == .allChannels } ?? applying.first
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+/// Intake's events: recorded with their order state in one transaction, then processed into the outbox.
+extension SQLiteStore {
+    public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await committer.submit(event)
+    }
+
+    /// Inserts one event inside the batch's transaction and moves the order state forward.
+    static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {
+        let headers = JSONValue.array(event.headers.map { .array([.string($0.name), .string($0.value)]) }).serialized()
+        // Cached statements: compiled once per connection, not once per event.
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
+                                        event, order_reference, status, previous_status, occurred_at, parse_error,
+                                        field_problems)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = deliveries + 1
+                    RETURNING id, deliveries
+                    """),
+            arguments: [
+                event.provider, event.dedupeKey, event.deliveryID, event.receivedAt.timeIntervalSince1970,
+                event.remoteAddress, headers, Data(event.body), event.eventName, event.orderReference, event.status,
+                event.previousStatus, event.occurredAt?.timeIntervalSince1970, event.parseError, event.fieldProblems,
+            ])!
+        let id: Int64 = row["id"]
+        guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
+        guard let canonical = event.event, let profile = event.profile, canonical.order.reference != nil,
+            canonical.order.status != nil, event.parseError == nil
+        else {
+            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
+        }
+        let known = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?"),
+            arguments: [event.provider, canonical.order.reference]
+        ).map(Self.orderState)
+        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
+        let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
+        if decision.stale {
+            try db.cachedStatement(sql: "UPDATE events SET stale = 1 WHERE id = ?").execute(arguments: [id])
+        } else if decision.previousStatus != event.previousStatus || !decision.inherited.isEmpty {
+            try db.cachedStatement(sql: "UPDATE events SET previous_status = ?, inherited = ? WHERE id = ?").execute(
+                arguments: [
+                    decision.previousStatus,
+                    decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), id,
+                ])
+        }
+        if var state = decision.newState {
+            if !decision.stale { state.eventID = id }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (provider, reference) DO UPDATE SET
+                        status = excluded.status, occurred_at = excluded.occurred_at,
+                        event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
+                    """
+            ).execute(
+                arguments: [
+                    event.provider, state.reference, state.status, state.occurredAt?.timeIntervalSince1970,
+                    state.eventID ?? id, event.receivedAt.timeIntervalSince1970,
+                    state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
+                ])
+        }
+        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
+    }
+
+    public func events(_ query: EventQuery) async throws -> [StoredEvent] {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let provider = query.provider {
+                conditions.append("provider = ?")
+                _ = arguments.append(contentsOf: [provider])
+            }
+            if query.failedOnly { conditions.append("(parse_error IS NOT NULL OR field_problems IS NOT NULL)") }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [query.limit])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM events \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            return rows.map(Self.storedEvent)
+        }
+    }
+
+    /// Events in arrival order after `id`, for export (a page at a time, so memory stays flat).
+    public func eventsAfter(id: Int64, provider: String?, since: Date?, limit: Int) async throws -> [StoredEvent] {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.read { db in
+            // Pruned and forgotten events have no body left to export.
+            var sql = "SELECT * FROM events WHERE id > ? AND redacted_at IS NULL"
+            var arguments: StatementArguments = [id]
+            if let provider {
+                sql += " AND provider = ?"
+                _ = arguments.append(contentsOf: [provider])
+            }
+            if let since {
+                sql += " AND received_at >= ?"
+                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+            }
+            sql += " ORDER BY id LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedEvent)
+        }
+    }
+
+    /// One stored event by id; nil when it was pruned.
+    public func event(id: Int64) async throws -> StoredEvent? {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE id = ?", arguments: [id]).map(Self.storedEvent)
+        }
+    }
+
+    /// Verified events not processed yet, in arrival order.
+    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+            ).map(Self.storedEvent)
+        }
+    }
+
+    /// The same for a batch of events, in one transaction (one fsync); returns, per event, whether
+    /// each of its messages was inserted.
+    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws
+        -> [[Bool]]
+    {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.write { db in
+            var inserted: [[Bool]] = []
+            for (eventID, messages) in batch {
+                var flags: [Bool] = []
+                for message in messages {
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                                  recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                                  last_error, created_at, whatsapp)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            ON CONFLICT (idempotency_key) DO NOTHING
+                            """
+                    ).execute(arguments: [
+                        message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
+                        message.channel, message.recipient, message.locale, message.text, message.encoding,
+                        message.segments,
+                        message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
+                        message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
+                    ])
+                    flags.append(db.changesCount > 0)
+                }
+                try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
+                    .execute(arguments: [now.timeIntervalSince1970, eventID])
+                inserted.append(flags)
+            }
+            return inserted
+        }
+    }
+
+    /// Marks every event unprocessed again, as after a crash between writing messages and marking
+    /// the event (for tests and recovery drills; the outbox's keys keep it harmless).
+    func markUnprocessed() async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE events SET processed_at = NULL") }
+    }
+}

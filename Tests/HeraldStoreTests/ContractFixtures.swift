@@ -1,0 +1,34 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// Events and messages the contract tests store.
+enum ContractFixtures {
+    static let now = Date(timeIntervalSince1970: 1_778_414_400)
+
+    static func incoming(_ provider: String, body: [UInt8]) throws -> IncomingEvent {
+        let profile = try #require(try Fixtures.shippedRuleSet().provider(named: provider))
+        let request = Fixtures.request(provider: provider, body: body)
+        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+    }
+
+    /// The id of a newly recorded event, for messages to belong to.
+    static func recordedEventID(_ store: any Store, reference: String = "ORD-1") async throws -> Int64 {
+        let body = Fixtures.codPayload(reference: reference, from: "out_for_delivery", to: "delivered")
+        let outcome = try await store.record(incoming("cod-fulfillment", body: body))
+        guard case .accepted(let summary) = outcome else { throw StoreError("not accepted: \(outcome)") }
+        return summary.id
+    }
+
+    static func message(
+        _ key: String, eventID: Int64, state: OutboxMessage.State = .pending, due: Date? = now,
+        recipient: String = "+212661234567", reference: String = "ORD-1"
+    ) -> OutboxMessage {
+        OutboxMessage(
+            idempotencyKey: key, eventID: eventID, provider: "cod-fulfillment", orderReference: reference,
+            rule: "delivered", channel: "sms", recipient: recipient, locale: "fr", text: "Bonjour", encoding: "GSM-7",
+            segments: 1, state: state, nextAttemptAt: due, lastError: nil, createdAt: now)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// How every store lists its events and completes their processing: SQLite and its twin alike.
+@Suite("Every store: event queries and processing")
+struct InboxContractTests {
+    typealias F = ContractFixtures
+
+    /// Listing by provider, paging in arrival order for export, one event by id, every order.
+    @Test(arguments: StoreKind.allCases)
+    func eventsAreListedPagedAndFoundByID(kind: StoreKind) async throws {
+        let store = try kind.open()
+        let first = try await F.recordedEventID(store, reference: "ORD-1")
+        let second = try await F.recordedEventID(store, reference: "ORD-2")
+        #expect(try await store.events(EventQuery(provider: "cod-fulfillment")).map(\.id) == [second, first])
+        #expect(try await store.events(EventQuery(provider: "armada")).isEmpty)
+        #expect(try await store.events(EventQuery(limit: 1)).map(\.id) == [second])
+        #expect(try await store.eventsAfter(id: first, provider: nil, since: nil, limit: 10).map(\.id) == [second])
+        #expect(try await store.eventsAfter(id: 0, provider: "armada", since: nil, limit: 10).isEmpty)
+        #expect(try await store.event(id: second)?.orderReference == "ORD-2")
+        #expect(try await store.event(id: 99) == nil)
+        #expect(try await store.orderStates().map(\.reference) == ["ORD-1", "ORD-2"])
+        try await store.close()
+    }
+
+    /// Processing inserts an event's messages and marks it processed at once; a key already in
+    /// the outbox is skipped, so processing again after a crash sends nothing twice.
+    @Test(arguments: StoreKind.allCases)
+    func completeProcessingInsertsEachIdempotencyKeyOnce(kind: StoreKind) async throws {
+        let store = try kind.open()
+        let first = try await F.recordedEventID(store, reference: "ORD-1")
+        let second = try await F.recordedEventID(store, reference: "ORD-2")
+        #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [first, second])
+        #expect(try await store.queueDepths().unprocessedEvents == 2)
+        let messages = [F.message("k1", eventID: first), F.message("k2", eventID: first)]
+        #expect(try await store.completeProcessing(eventID: first, messages: messages, at: F.now) == 2)
+        #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [second])
+        let inserted = try await store.completeProcessing(
+            [(first, messages), (second, [F.message("k2", eventID: second), F.message("k3", eventID: second)])],
+            at: F.now)
+        #expect(inserted == [[false, false], [false, true]])
+        #expect(try await store.messages(MessageQuery()).map(\.idempotencyKey) == ["k3", "k2", "k1"])
+        #expect(try await store.messages(MessageQuery(orderReference: "ORD-1", limit: 1)).count == 1)
+        let depths = try await store.queueDepths()
+        #expect(depths.messages[.pending] == 3)
+        #expect(depths.unprocessedEvents == 0)
+        try await store.close()
+    }
+}
