@@ -143,7 +143,8 @@ extension SQLiteStore {
                             INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
                                                   recipient, locale, text, encoding, segments, state, next_attempt_at,
                                                   last_error, created_at, whatsapp)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = ?)
                             ON CONFLICT (idempotency_key) DO NOTHING
                             """
                     ).execute(arguments: [
@@ -152,6 +153,8 @@ extension SQLiteStore {
                         message.segments,
                         message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
                         message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
+                        // A key whose message `herald prune` deleted was sent once already.
+                        message.idempotencyKey,
                     ])
                     flags.append(db.changesCount > 0)
                 }

@@ -156,6 +156,11 @@ extension SQLiteStore {
             try db.execute(sql: "CREATE INDEX messages_event ON messages(event_id)")
             try db.execute(sql: "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
         }
+        // The idempotency keys of pruned messages (SHA-256 values, no personal data): the outbox's
+        // UNIQUE key keeps guarding them once their rows are gone.
+        migrator.registerMigration("v10-pruned-keys") { db in
+            try db.execute(sql: "CREATE TABLE pruned_keys (idempotency_key TEXT PRIMARY KEY) WITHOUT ROWID")
+        }
         return migrator
     }()
 }

@@ -29,8 +29,10 @@ extension SQLiteStore {
     ///   theirs final and old) keep only their row's keys and times: provider, dedupe key,
     ///   delivery id, times, order reference and status. Their body, headers, remote address,
     ///   field problems and inherited values are deleted. The dedupe key keeps a redelivery of a
-    ///   pruned event a duplicate, so it is neither processed nor messaged again (its messages'
-    ///   idempotency keys went with them; the event key is what stops it first).
+    ///   pruned event a duplicate, so it is neither processed nor messaged again.
+    /// - The idempotency keys of deleted messages stay in `pruned_keys` (hashes, no personal
+    ///   data): the same change under another dedupe key (a provider numbering each delivery)
+    ///   plans a message with the same key, which is not inserted again.
     /// - An order whose last event was pruned forgets what it remembered of its customer (names,
     ///   numbers, addresses); its status and time stay, for staleness and previous status.
     ///
@@ -63,7 +65,12 @@ extension SQLiteStore {
                 let ids = try Int64.fetchAll(
                     db, sql: "SELECT id FROM messages WHERE id > ? AND \(oldMessages) ORDER BY id LIMIT ?",
                     arguments: [after, moment, batchSize])
-                for id in ids { try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id]) }
+                for id in ids {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO pruned_keys SELECT idempotency_key FROM messages WHERE id = ?",
+                        arguments: [id])
+                    try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
+                }
                 return (ids.count, ids.last)
             }
             counts.messages += done

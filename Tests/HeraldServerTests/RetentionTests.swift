@@ -102,6 +102,18 @@ struct RetentionTests {
         }
         try await process(store, at: Self.now)
         #expect(try await store.messages(MessageQuery(orderReference: "OLD-SENT")).isEmpty)
+
+        // The same change under another dedupe key (a provider that numbers each delivery): its
+        // message has the pruned message's idempotency key, which the prune kept: none is sent.
+        let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
+        var again = IncomingEvent(request: sent, normalized: profile.normalize(sent), profile: profile)
+        again.dedupeKey += "-redelivered-under-a-new-id"
+        guard case .accepted = try await store.record(again) else {
+            Issue.record("an event under a new dedupe key was not accepted")
+            return
+        }
+        try await process(store, at: Self.now)
+        #expect(try await store.messages(MessageQuery(orderReference: "OLD-SENT")).isEmpty)
         try await store.close()
     }
 
