@@ -77,7 +77,8 @@ public struct WebhookIntake: Sendable {
             provider: name,
             headers: request.headers.map { HeaderField(name: $0.name.rawName, value: $0.value) },
             body: Array(buffer.readableBytesView),
-            remoteAddress: trustedProxies.clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: forwardedFor),
+            remoteAddress: trustedProxies.clientAddress(
+                peer: context.remoteAddress?.ipAddress, forwardedFor: forwardedFor),
             pathToken: pathToken,
             receivedAt: clock())
         switch profile.verification.verify(webhook, now: webhook.receivedAt) {
