@@ -39,7 +39,8 @@ struct CancellationTests {
             await wakeup.wait(timeout: .seconds(60))
         }
         await task.value
-        #expect(clock.now - started < .seconds(5))
+        // Far below the 60 s timeout, with room for a loaded machine (the suite runs in parallel).
+        #expect(clock.now - started < .seconds(30))
     }
 
     @Test func aWorkLoopEndsOnCancellationWithoutCallingItAFailure() async {
@@ -54,7 +55,7 @@ struct CancellationTests {
         let started = clock.now
         task.cancel()
         _ = try? await task.value
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < .seconds(30))
         #expect(!logs.text.contains("work failed"))
     }
 }

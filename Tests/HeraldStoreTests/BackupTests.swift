@@ -59,7 +59,12 @@ struct BackupTests {
         let before = Set(try await store.events(EventQuery(limit: 100_000)).map(\.id))
         let out = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("copy.sqlite").path
         let duringStart = committed.withLock { $0.count }
-        let summary = try await Task.detached { try SQLiteStore.backup(databaseAt: path, to: out) }.value
+        // On a thread of its own: VACUUM INTO blocks, and the test's tasks share the cooperative pool.
+        let summary = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try SQLiteStore.backup(databaseAt: path, to: out) })
+            }
+        }
         let duringEnd = committed.withLock { $0.count }
         stop.store(true, ordering: .relaxed)
         try await writer.value
