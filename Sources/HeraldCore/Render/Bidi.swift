@@ -1,5 +1,3 @@
-import Mustache
-
 /// Keeps left-to-right values from scrambling right-to-left sentences.
 ///
 /// In Arabic text, a reference such as `F-CSA6SFJ6EMY`, a phone number or a URL is wrapped in
@@ -34,26 +32,4 @@ public enum Bidi {
         default: return scalar.properties.isAlphabetic
         }
     }
-}
-
-/// Mustache content types for plain text: `{{value}}` is inserted as is (no HTML escaping), and in
-/// right-to-left templates it is bidi-isolated. `{{{value}}}` opts a value out of isolation.
-enum HeraldContentTypes {
-    static let plain = "HERALD_TEXT"
-    static let rightToLeft = "HERALD_RTL"
-
-    struct Plain: MustacheContentType {
-        func escapeText(_ text: String) -> String { text }
-    }
-
-    struct RightToLeft: MustacheContentType {
-        func escapeText(_ text: String) -> String { Bidi.isolate(text) }
-    }
-
-    /// Registers both types once per process (the registry is global in swift-mustache).
-    static let registered: Bool = {
-        MustacheContentTypes.register(Plain(), named: plain)
-        MustacheContentTypes.register(RightToLeft(), named: rightToLeft)
-        return true
-    }()
 }

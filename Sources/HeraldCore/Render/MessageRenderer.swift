@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 
 /// A Meta template call: what the WhatsApp Cloud API is asked to send.
 public struct WhatsAppTemplateCall: Sendable, Equatable {
@@ -88,8 +87,8 @@ public struct MessageRenderer: Sendable {
         let context = TemplateContext(
             event: event, locale: formattingLocale, timeZone: profile?.timeZone ?? ruleSet.defaults.timeZone,
             formatters: formatters)
-        var text = template.template.render(context)
-        var missing = template.requiredVariables.filter { context.lookup($0) == nil }
+        var text = template.message.render(context)
+        var missing = template.message.missingNames(context)
         var unreadable: Set<String> = []
         if !event.invalidFields.isEmpty {
             // An unreadable value is reported with its reason, not as merely missing.
@@ -105,8 +104,10 @@ public struct MessageRenderer: Sendable {
         var whatsapp: WhatsAppTemplateCall?
         if type == "whatsapp-cloud" {
             if let binding = templates.binding(send.template) {
-                for name in binding.requiredVariables
-                where !missing.contains(name) && context.lookup(name) == nil && !unreadable.contains(name) {
+                for (name, lookup) in binding.required
+                where !missing.contains(name) && !unreadable.contains(name)
+                    && MessageTemplate.isMissing(lookup, in: context)
+                {
                     missing.append(name)
                 }
                 let language = binding.languages[template.locale] ?? template.locale

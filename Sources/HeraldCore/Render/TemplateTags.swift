@@ -1,8 +1,7 @@
 /// The tags of a Mustache template with their line and column, and the sections around each.
 ///
-/// swift-mustache compiles templates but does not expose their tags or positions, so Herald reads
-/// them here: `herald check` needs them to point at `fr.mustache:3:17`, and the renderer needs
-/// to know which values are printed outside a section that guards them.
+/// `herald check` reads them here to point at `fr.mustache:3:17`, and `InvalidFieldUse` to know
+/// which values are printed outside a section that guards them.
 struct TemplateTag: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
         /// `{{name}}`, `{{{name}}}`, `{{&name}}`.
@@ -13,7 +12,7 @@ struct TemplateTag: Sendable, Equatable {
     }
 
     var kind: Kind
-    /// The name as written, trimmed (`order.reference`, `.`, or a transform's argument).
+    /// The name as written, trimmed (`order.reference`, `.`).
     var name: String
     /// 1-based, in characters of the template file.
     var line: Int
@@ -81,7 +80,7 @@ enum TemplateTags {
             switch sigil {
             case "#", "^":
                 body.removeFirst()
-                let name = argument(of: body.trimmingCharacters(in: .whitespaces))
+                let name = body.trimmingCharacters(in: .whitespaces)
                 tags.append(
                     TemplateTag(
                         kind: .section(inverted: sigil == "^"), name: name, line: tagLine, column: column,
@@ -94,26 +93,10 @@ enum TemplateTags {
                 continue
             default:
                 if sigil == "&" { body.removeFirst() }
-                let name = argument(of: body.trimmingCharacters(in: .whitespaces))
+                let name = body.trimmingCharacters(in: .whitespaces)
                 tags.append(TemplateTag(kind: .variable, name: name, line: tagLine, column: column, sections: sections))
             }
         }
         return tags
-    }
-
-    /// `order.reference` for `uppercased(order.reference)` (a swift-mustache transform).
-    static func argument(of name: String) -> String {
-        guard name.hasSuffix(")"), let open = name.firstIndex(of: "(") else { return name }
-        return String(name[name.index(after: open)..<name.index(before: name.endIndex)]).trimmingCharacters(
-            in: .whitespaces)
-    }
-
-    /// The values printed outside a section that tests them: a missing one fails the message.
-    static func unguardedVariables(_ text: String) -> [String] {
-        var result: [String] = []
-        for tag in scan(text) where tag.kind == .variable && !tag.isGuarded && tag.name != "." {
-            if !result.contains(tag.name) { result.append(tag.name) }
-        }
-        return result
     }
 }
