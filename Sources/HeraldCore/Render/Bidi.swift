@@ -18,11 +18,7 @@ public enum Bidi {
         guard !text.isEmpty, text.unicodeScalars.first != firstStrongIsolate,
             text.unicodeScalars.contains(where: isLeftToRight)
         else { return text }
-        var result = String.UnicodeScalarView()
-        result.append(firstStrongIsolate)
-        result.append(contentsOf: text.unicodeScalars)
-        result.append(popDirectionalIsolate)
-        return String(result)
+        return "\u{2068}" + text + "\u{2069}"
     }
 
     static func isLeftToRight(_ scalar: Unicode.Scalar) -> Bool {

@@ -93,8 +93,8 @@ public struct MessageRenderer: Sendable {
         if !event.invalidFields.isEmpty {
             // An unreadable value is reported with its reason, not as merely missing.
             let binding = channel?.type == "whatsapp-cloud" ? templates.binding(send.template) : nil
-            let parameters = binding?.parameterTexts ?? []
-            problems += InvalidFieldUse.problems(event.invalidFields, templates: [template.text] + parameters)
+            let printed = template.printedNames.union(binding?.printedNames ?? [])
+            problems += InvalidFieldUse.problems(event.invalidFields, printed: printed)
             unreadable = Set(event.invalidFields.keys.flatMap(InvalidFieldUse.names(printing:)))
             missing.removeAll(where: unreadable.contains)
         }
@@ -154,6 +154,7 @@ public enum LocaleResolution {
 
     /// The region of `ar-MA` or `fr_MA`, if the locale names one.
     static func region(of locale: String) -> String? {
+        guard locale.contains(where: { $0 == "-" || $0 == "_" }) else { return nil }
         let parts = locale.split(whereSeparator: { $0 == "-" || $0 == "_" })
         guard parts.count >= 2, parts[1].count == 2 else { return nil }
         return parts[1].uppercased()

@@ -118,13 +118,20 @@ enum PersonField: String, CaseIterable {
         let text: String?
         switch self {
         case .name: text = name
-        case .firstName: text = name.flatMap { $0.split(separator: " ").first.map(String.init) }
+        case .firstName: text = name.flatMap(Self.firstName)
         case .phone: text = driver ? event.driver.phone : event.customer.phone
         case .city: text = driver ? nil : event.customer.city
         case .address: text = driver ? nil : event.customer.address
         case .locale: text = driver ? nil : event.customer.locale
         }
         return text.map(EventValue.text) ?? .missing
+    }
+
+    /// The name up to its first space (leading spaces skipped); nil when it is only spaces.
+    static func firstName(_ name: String) -> String? {
+        let start = name.drop { $0 == " " }
+        guard !start.isEmpty else { return nil }
+        return String(start.prefix { $0 != " " })
     }
 }
 

@@ -10,6 +10,8 @@ public struct CompiledTemplate: Sendable {
     /// The text compiled against the canonical event; it also knows the values it prints outside
     /// a section, reported when the event has no value.
     let message: MessageTemplate
+    /// The names it prints outside a section testing them (`InvalidFieldUse.printedNames`).
+    let printedNames: Set<String>
 }
 
 /// Binds a message to a Meta-approved WhatsApp template (`templates/<name>/whatsapp.yaml`).
@@ -21,6 +23,8 @@ public struct WhatsAppBinding: Sendable {
     /// Ordered body parameters, each a small Mustache expression.
     let parameters: [String: [MessageTemplate]]
     public var parameterTexts: [String]
+    /// The names the parameters print outside a section testing them (`InvalidFieldUse`).
+    let printedNames: Set<String>
     /// Where each parameter's text starts in `whatsapp.yaml` (line, column), for `herald check`.
     var parameterPositions: [(line: Int, column: Int)] = []
     /// The values the parameters print outside a section: Meta refuses an empty parameter, so a
@@ -36,6 +40,7 @@ public struct WhatsAppBinding: Sendable {
         self.parameters = parameters
         self.parameterTexts = parameterTexts
         self.parameterPositions = parameterPositions
+        printedNames = Set(parameterTexts.flatMap(InvalidFieldUse.printedNames))
         // Names resolve the same way in every locale: any locale's parameters tell them.
         var required: [(name: String, lookup: ResolvedName)] = []
         for parameter in parameters.values.first ?? [] {
@@ -137,7 +142,9 @@ public struct TemplateStore: Sendable {
         var text = raw
         while let last = text.last, last.isNewline { text.removeLast() }
         let message = try MessageTemplate(text, rightToLeft: Bidi.isRightToLeft(locale))
-        return CompiledTemplate(name: name, locale: locale, text: text, message: message)
+        return CompiledTemplate(
+            name: name, locale: locale, text: text, message: message,
+            printedNames: Set(InvalidFieldUse.printedNames(text)))
     }
 
     static func loadBinding(_ path: String) throws -> WhatsAppBinding {
@@ -182,6 +189,7 @@ public struct TemplateStore: Sendable {
     /// The template for `locale`, falling back `ar-MA` → `ar` → `defaultLocale`.
     public func template(_ name: String, locale: String, defaultLocale: String) -> CompiledTemplate? {
         guard let byLocale = templates[name] else { return nil }
+        if let exact = byLocale[locale] { return exact }
         for candidate in Self.fallbacks(locale, defaultLocale: defaultLocale) {
             if let template = byLocale[candidate] { return template }
         }

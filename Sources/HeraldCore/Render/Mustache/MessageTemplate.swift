@@ -18,7 +18,7 @@ struct MessageTemplate: Sendable {
 
     init(_ text: String, rightToLeft: Bool) throws(MustacheSyntaxError) {
         let parsed = try MustacheParser.parse(text)
-        nodes = try Self.compile(parsed, stack: [.root], rightToLeft: rightToLeft)
+        nodes = try Self.compile(parsed, stack: [.root], sections: [], rightToLeft: rightToLeft)
         var required: [(name: String, lookup: ResolvedName)] = []
         for case .variable(let name, _, _) in parsed where !name.parts.isEmpty {
             let written = name.description
@@ -29,8 +29,11 @@ struct MessageTemplate: Sendable {
         self.required = required
     }
 
+    /// `sections`: the sections around the nodes that pushed a single text value, each with the
+    /// depth of that value on the stack.
     static func compile(
-        _ nodes: [MustacheNode], stack: [ResolvedName.Shape], rightToLeft: Bool
+        _ nodes: [MustacheNode], stack: [ResolvedName.Shape], sections: [(depth: Int, lookup: ResolvedName)],
+        rightToLeft: Bool
     ) throws(MustacheSyntaxError) -> [Node] {
         var result: [Node] = []
         for node in nodes {
@@ -38,15 +41,24 @@ struct MessageTemplate: Sendable {
             case .text(let text):
                 result.append(.text(text))
             case .variable(let name, let escaped, _):
-                result.append(.value(ResolvedName(name, stack: stack), isolated: escaped && rightToLeft))
+                var lookup = ResolvedName(name, stack: stack)
+                // The same lookup as a text section around it finds the value that section pushed.
+                if !lookup.isImplicit,
+                    let section = sections.last(where: { $0.lookup.candidates == lookup.candidates })
+                {
+                    lookup = lookup.reading(frame: section.depth)
+                }
+                result.append(.value(lookup, isolated: escaped && rightToLeft))
             case .section(let name, let inverted, let children, _):
                 let lookup = ResolvedName(name, stack: stack)
                 if inverted {
-                    result.append(
-                        .inverted(lookup, children: try compile(children, stack: stack, rightToLeft: rightToLeft)))
+                    let inner = try compile(children, stack: stack, sections: sections, rightToLeft: rightToLeft)
+                    result.append(.inverted(lookup, children: inner))
                 } else {
                     let element: ResolvedName.Shape = lookup.shape == .items ? .item : lookup.shape
-                    let inner = try compile(children, stack: stack + [element], rightToLeft: rightToLeft)
+                    let pushed = lookup.shape == .text && !lookup.isImplicit ? [(stack.count, lookup)] : []
+                    let inner = try compile(
+                        children, stack: stack + [element], sections: sections + pushed, rightToLeft: rightToLeft)
                     result.append(.section(lookup, children: inner))
                 }
             case .partial(let name, _, let position):
@@ -128,6 +140,7 @@ struct MessageTemplate: Sendable {
     }
 
     static func value(_ name: ResolvedName, context: TemplateContext, stack: [EventValue]) -> EventValue {
+        if let frame = name.frame { return stack[frame] }
         if name.isImplicit { return stack[stack.count - 1] }
         for candidate in name.candidates {
             var found = step(candidate.steps[0], on: stack[candidate.depth], context: context)

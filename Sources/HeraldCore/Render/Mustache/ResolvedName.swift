@@ -8,14 +8,14 @@
 struct ResolvedName: Sendable {
     /// One place the first part may be found: the section value at `depth` of the stack (0 is the
     /// event) and the steps from it. When the first step finds a value, the name is settled there.
-    struct Candidate: Sendable {
+    struct Candidate: Sendable, Equatable {
         var depth: Int
         var steps: [Step]
         /// A later part can never be found below the first (`order.nothing`): missing.
         var broken: Bool
     }
 
-    enum Step: Sendable {
+    enum Step: Sendable, Equatable {
         case root(RootField)
         case order(OrderField)
         case person(PersonField)
@@ -38,6 +38,9 @@ struct ResolvedName: Sendable {
     var candidates: [Candidate]
     /// `{{.}}`: the innermost section's value.
     var isImplicit: Bool
+    /// The value a section around the tag found, at this depth of the stack: `{{order.amount}}`
+    /// inside `{{#order.amount}}` prints it without computing it again.
+    var frame: Int?
     /// The kind of the value this name finds.
     var shape: Shape
 
@@ -69,10 +72,16 @@ struct ResolvedName: Sendable {
         self.init(candidates: candidates, isImplicit: false, shape: shape)
     }
 
-    private init(candidates: [Candidate], isImplicit: Bool, shape: Shape) {
+    private init(candidates: [Candidate], isImplicit: Bool, shape: Shape, frame: Int? = nil) {
         self.candidates = candidates
         self.isImplicit = isImplicit
         self.shape = shape
+        self.frame = frame
+    }
+
+    /// The value of the section at `depth`, which looked this same name up.
+    func reading(frame depth: Int) -> ResolvedName {
+        ResolvedName(candidates: candidates, isImplicit: false, shape: shape, frame: depth)
     }
 
     /// The step that finds `part` in a value of kind `shape`, and the kind of what it finds.
