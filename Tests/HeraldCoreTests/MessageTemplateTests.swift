@@ -68,6 +68,16 @@ struct MessageTemplateTests {
         #expect(visible(text) == "⁅ORD-000129⁆ ORD-000129 ORD-000129")
     }
 
+    @Test func aValueASectionTestedIsPrintedFromTheSection() throws {
+        let nested =
+            "{{#customer.first_name}}{{#items}}{{customer.first_name}}:{{name}} {{/items}}{{/customer.first_name}}"
+        #expect(try render(nested).0 == "Karim:Tajine Karim:Couscoussier ")
+        let inner = "{{#order.reference}}{{#order}}{{reference}}{{/order}}={{order.reference}}{{/order.reference}}"
+        #expect(try render(inner).0 == "ORD-000129=ORD-000129")
+        let (arabic, _) = try render("{{#order.reference}}{{order.reference}}{{/order.reference}}", locale: "ar")
+        #expect(visible(arabic) == "⁅ORD-000129⁆")
+    }
+
     @Test func standaloneLinesFollowTheSpecification() throws {
         let text = "Bonjour\n{{#items}}\n- {{name}}\n{{/items}}\n{{! fin }}\nMerci"
         #expect(try render(text).0 == "Bonjour\n- Tajine\n- Couscoussier\nMerci")
