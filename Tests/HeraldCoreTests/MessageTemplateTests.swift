@@ -84,3 +84,23 @@ struct MessageTemplateTests {
         #expect(try render("{{=<% %>=}}<% order.reference %> {{x}}").0 == "ORD-000129 {{x}}")
     }
 }
+
+@Suite("Enrichment URLs")
+struct EnrichmentURLTests {
+    @Test func fieldsArePercentEncodedAndSectionsTestThem() {
+        var event = CanonicalEvent(provider: "wakilni", receivedAt: Date())
+        event.order.reference = "A B/1"
+        var enrichment = Enrichment(
+            url: "https://shop.example/api/{{order.reference}}?phone={{#customer.phone}}1{{/customer.phone}}"
+                + "{{^customer.phone}}0{{/customer.phone}}&n={{ customer.name }}",
+            fields: [:])
+        #expect(event.enrichmentURL(enrichment) == "https://shop.example/api/A%20B%2F1?phone=0&n=")
+        event.customer.phone = "+9613123456"
+        #expect(event.enrichmentURL(enrichment) == "https://shop.example/api/A%20B%2F1?phone=1&n=")
+        // The URL is parsed again when it changes; text that is not Mustache is filled in as before.
+        enrichment.url = "https://shop.example/orders/{{order.reference}}"
+        #expect(event.enrichmentURL(enrichment) == "https://shop.example/orders/A%20B%2F1")
+        enrichment.url = "https://shop.example/{{order.reference}}/{{#x}}"
+        #expect(event.enrichmentURL(enrichment) == "https://shop.example/A%20B%2F1/")
+    }
+}
