@@ -66,6 +66,7 @@ struct MessageTemplateTests {
     @Test func rightToLeftIsolatesEscapedValuesOnly() throws {
         let (text, _) = try render("{{order.reference}} {{{order.reference}}} {{&order.reference}}", locale: "ar")
         #expect(visible(text) == "⁅ORD-000129⁆ ORD-000129 ORD-000129")
+        #expect(visible(try render("{{sandbox}} {{{sandbox}}}", locale: "ar").0) == "⁅false⁆ false")
     }
 
     @Test func aValueASectionTestedIsPrintedFromTheSection() throws {

@@ -96,7 +96,9 @@ struct MessageTemplate: Sendable {
             case .value(let name, let isolated):
                 switch value(name, context: context, stack: stack) {
                 case .text(let text): output += isolated ? Bidi.isolate(text) : text
-                case .flag(let flag): output += flag ? "true" : "false"
+                case .flag(let flag):
+                    let text = flag ? "true" : "false"
+                    output += isolated ? Bidi.isolate(text) : text
                 default: break
                 }
             case .section(let name, let children):
