@@ -1,6 +1,5 @@
 import Foundation
 import HeraldCore
-import Mustache
 
 /// What a channel is asked to deliver.
 public struct ChannelMessage: Sendable, Equatable {
@@ -260,7 +259,7 @@ public struct HTTPGatewayChannel: MessageChannel {
     public var url: URL
     public var method: String
     public var headers: [String: String]
-    let body: [(String, MustacheTemplate)]
+    let body: [(String, [MustacheNode])]
     public var form: Bool
     public var isIdempotent: Bool { true }
 
@@ -269,15 +268,17 @@ public struct HTTPGatewayChannel: MessageChannel {
         self.url = url
         self.method = method
         self.headers = headers
-        self.body = try body.map { ($0.0, try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}" + $0.1)) }
+        self.body = try body.map { ($0.0, try MustacheParser.parse($0.1)) }
         self.form = form
     }
 
     public func request(for message: ChannelMessage) throws(ChannelError) -> OutgoingRequest {
-        let values: [String: String] = [
-            "to": message.to, "text": message.text, "locale": message.locale, "idempotency_key": message.idempotencyKey,
-        ]
-        let rendered = body.map { ($0.0, $0.1.render(values)) }
+        let values = JSONValue.object([
+            ("to", .string(message.to)), ("text", .string(message.text)), ("locale", .string(message.locale)),
+            ("idempotency_key", .string(message.idempotencyKey)),
+        ])
+        let renderer = MustacheDataRenderer(escapesHTML: false)
+        let rendered = body.map { ($0.0, renderer.render($0.1, data: values)) }
         var headers = self.headers
         headers["Idempotency-Key"] = message.idempotencyKey
         headers["Content-Type"] = form ? "application/x-www-form-urlencoded" : "application/json"

@@ -27,7 +27,7 @@ public final class Enricher: Sendable {
     public func fetch(for event: CanonicalEvent, with enrichment: Enrichment) async -> Outcome {
         let key = "\(event.provider)\u{1F}\(event.order.reference ?? "")"
         if let cached = cache.withLock({ $0[key] }) { return .enriched(cached) }
-        guard let url = URL(string: event.expandingURLPlaceholders(enrichment.url)) else {
+        guard let url = URL(string: event.enrichmentURL(enrichment)) else {
             return .failed("enrich.url is not a valid URL once filled in")
         }
         var headers = enrichment.headers

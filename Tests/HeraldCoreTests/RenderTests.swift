@@ -441,7 +441,7 @@ struct TemplateStoreTests {
         } catch let errors as TemplateErrors {
             let path = delivered.path
             #expect(errors.errors.map(\.description) == [
-                "\(path)/fr.mustache:1:32: error: a section is opened but never closed ({{/name}} missing)",
+                "\(path)/fr.mustache:1:9: error: a section is opened but never closed ({{/customer.name}} missing)",
                 "\(path)/whatsapp.yaml: error: unknown key 'language' (name, languages, body)",
             ])
         }

@@ -229,6 +229,13 @@ struct TemplateNameCheckTests {
         ])
     }
 
+    @Test func tagsAreReadAsTheRendererReadsThem() throws {
+        // A comment, then new delimiters: only `<% ordr.reference %>` is a tag.
+        #expect(try problems("{{! {{ordr.reference}} }}{{=<% %>=}}<% ordr.reference %> {{not_a_tag}}") == [
+            "templates/t/fr.mustache:1:37: error: unknown value 'ordr.reference'; did you mean 'order.reference'?"
+        ])
+    }
+
     /// The renderer's contexts answer every name check accepts: the two lists cannot drift apart.
     @Test func everyAcceptedNameRendersForACompleteEvent() throws {
         let fixture = try RenderFixture()

@@ -31,12 +31,41 @@ extension CanonicalEvent {
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
             result += rest[..<open.lowerBound]
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            let text = CanonicalField(rawValue: name).flatMap { self.value(of: $0) } ?? ""
-            var allowed = CharacterSet.urlPathAllowed
-            allowed.remove(charactersIn: "/?#")
-            result += text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+            result += Self.urlEncoded(CanonicalField(rawValue: name).flatMap { self.value(of: $0) } ?? "")
             rest = rest[close.upperBound...]
         }
         return result + rest
+    }
+
+    /// The enrichment URL for this event: the template parsed when the provider loaded, each
+    /// `{{field}}` (a canonical field name) percent-encoded; `{{#field}}…{{/field}}` only when the
+    /// event has that field (`{{^field}}` when it does not).
+    public func enrichmentURL(_ enrichment: Enrichment) -> String {
+        guard let nodes = enrichment.urlTemplate else { return expandingURLPlaceholders(enrichment.url) }
+        var result = ""
+        expand(nodes, into: &result)
+        return result
+    }
+
+    private func expand(_ nodes: [MustacheNode], into result: inout String) {
+        for node in nodes {
+            switch node {
+            case .text(let text): result += text
+            case .variable(let name, _, _): result += Self.urlEncoded(fieldValue(name) ?? "")
+            case .section(let name, let inverted, let children, _):
+                if (fieldValue(name) != nil) != inverted { expand(children, into: &result) }
+            case .partial: continue
+            }
+        }
+    }
+
+    private func fieldValue(_ name: MustacheName) -> String? {
+        CanonicalField(rawValue: name.description).flatMap { value(of: $0) }
+    }
+
+    private static func urlEncoded(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 }

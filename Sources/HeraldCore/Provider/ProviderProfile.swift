@@ -90,7 +90,12 @@ public struct ItemsMapping: Sendable {
 /// Fetching what a provider leaves out (Wakilni sends no customer) from the merchant's own API.
 public struct Enrichment: Sendable {
     /// A Mustache template over the event: `https://shop.example/api/orders/{{order.reference}}`.
-    public var url: String
+    public var url: String {
+        didSet { urlTemplate = try? MustacheParser.parse(url) }
+    }
+    /// `url` parsed once; nil when it is not valid Mustache (its `{{field}}`s are then replaced as
+    /// plain text, as `expandingURLPlaceholders` does).
+    var urlTemplate: [MustacheNode]?
     /// Canonical field → path in the JSON the URL answers.
     public var fields: [CanonicalField: FieldPath]
     /// Request headers, `${NAME}` already expanded (an `Authorization` token, say).
@@ -99,6 +104,7 @@ public struct Enrichment: Sendable {
 
     public init(url: String, fields: [CanonicalField: FieldPath], headers: [String: String] = [:], timeout: TimeInterval = 5) {
         self.url = url
+        self.urlTemplate = try? MustacheParser.parse(url)
         self.fields = fields
         self.headers = headers
         self.timeout = timeout

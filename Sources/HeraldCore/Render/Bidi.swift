@@ -1,5 +1,3 @@
-import Mustache
-
 /// Keeps left-to-right values from scrambling right-to-left sentences.
 ///
 /// In Arabic text, a reference such as `F-CSA6SFJ6EMY`, a phone number or a URL is wrapped in
@@ -20,11 +18,7 @@ public enum Bidi {
         guard !text.isEmpty, text.unicodeScalars.first != firstStrongIsolate,
             text.unicodeScalars.contains(where: isLeftToRight)
         else { return text }
-        var result = String.UnicodeScalarView()
-        result.append(firstStrongIsolate)
-        result.append(contentsOf: text.unicodeScalars)
-        result.append(popDirectionalIsolate)
-        return String(result)
+        return "\u{2068}" + text + "\u{2069}"
     }
 
     static func isLeftToRight(_ scalar: Unicode.Scalar) -> Bool {
@@ -34,26 +28,4 @@ public enum Bidi {
         default: return scalar.properties.isAlphabetic
         }
     }
-}
-
-/// Mustache content types for plain text: `{{value}}` is inserted as is (no HTML escaping), and in
-/// right-to-left templates it is bidi-isolated. `{{{value}}}` opts a value out of isolation.
-enum HeraldContentTypes {
-    static let plain = "HERALD_TEXT"
-    static let rightToLeft = "HERALD_RTL"
-
-    struct Plain: MustacheContentType {
-        func escapeText(_ text: String) -> String { text }
-    }
-
-    struct RightToLeft: MustacheContentType {
-        func escapeText(_ text: String) -> String { Bidi.isolate(text) }
-    }
-
-    /// Registers both types once per process (the registry is global in swift-mustache).
-    static let registered: Bool = {
-        MustacheContentTypes.register(Plain(), named: plain)
-        MustacheContentTypes.register(RightToLeft(), named: rightToLeft)
-        return true
-    }()
 }

@@ -9,8 +9,13 @@ import Foundation
 enum InvalidFieldUse {
     /// The reasons for the invalid values that `templates` print, in path order.
     static func problems(_ invalid: [String: String], templates: [String]) -> [String] {
-        let printed = Set(templates.flatMap(printedNames))
-        return invalid.sorted { $0.key < $1.key }.compactMap { path, reason in
+        problems(invalid, printed: Set(templates.flatMap(printedNames)))
+    }
+
+    /// The reasons for the invalid values whose names are among `printed` (`printedNames`, found
+    /// once when the templates load).
+    static func problems(_ invalid: [String: String], printed: Set<String>) -> [String] {
+        invalid.sorted { $0.key < $1.key }.compactMap { path, reason in
             names(printing: path).contains(where: printed.contains) ? reason : nil
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 
 /// A Meta template call: what the WhatsApp Cloud API is asked to send.
 public struct WhatsAppTemplateCall: Sendable, Equatable {
@@ -88,14 +87,14 @@ public struct MessageRenderer: Sendable {
         let context = TemplateContext(
             event: event, locale: formattingLocale, timeZone: profile?.timeZone ?? ruleSet.defaults.timeZone,
             formatters: formatters)
-        var text = template.template.render(context)
-        var missing = template.requiredVariables.filter { context.lookup($0) == nil }
+        var text = template.message.render(context)
+        var missing = template.message.missingNames(context)
         var unreadable: Set<String> = []
         if !event.invalidFields.isEmpty {
             // An unreadable value is reported with its reason, not as merely missing.
             let binding = channel?.type == "whatsapp-cloud" ? templates.binding(send.template) : nil
-            let parameters = binding?.parameterTexts ?? []
-            problems += InvalidFieldUse.problems(event.invalidFields, templates: [template.text] + parameters)
+            let printed = template.printedNames.union(binding?.printedNames ?? [])
+            problems += InvalidFieldUse.problems(event.invalidFields, printed: printed)
             unreadable = Set(event.invalidFields.keys.flatMap(InvalidFieldUse.names(printing:)))
             missing.removeAll(where: unreadable.contains)
         }
@@ -105,8 +104,10 @@ public struct MessageRenderer: Sendable {
         var whatsapp: WhatsAppTemplateCall?
         if type == "whatsapp-cloud" {
             if let binding = templates.binding(send.template) {
-                for name in binding.requiredVariables
-                where !missing.contains(name) && context.lookup(name) == nil && !unreadable.contains(name) {
+                for (name, lookup) in binding.required
+                where !missing.contains(name) && !unreadable.contains(name)
+                    && MessageTemplate.isMissing(lookup, in: context)
+                {
                     missing.append(name)
                 }
                 let language = binding.languages[template.locale] ?? template.locale
@@ -153,6 +154,7 @@ public enum LocaleResolution {
 
     /// The region of `ar-MA` or `fr_MA`, if the locale names one.
     static func region(of locale: String) -> String? {
+        guard locale.contains(where: { $0 == "-" || $0 == "_" }) else { return nil }
         let parts = locale.split(whereSeparator: { $0 == "-" || $0 == "_" })
         guard parts.count >= 2, parts[1].count == 2 else { return nil }
         return parts[1].uppercased()

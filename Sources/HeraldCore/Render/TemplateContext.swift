@@ -1,155 +1,187 @@
 import Foundation
-import Mustache
 
-/// What a template sees: the canonical event plus formatted helpers, looked up lazily by name so
-/// rendering builds nothing the template does not use.
-///
-/// Missing values are nil (not empty strings), so `{{#order.tracking_url}}…{{/order.tracking_url}}`
-/// sections disappear when the provider sent no tracking URL.
-final class TemplateContext: MustacheParent {
+/// What a message template renders against: the canonical event, the formatting locale and time
+/// zone. Values are computed when a tag prints or tests them, so rendering builds nothing the
+/// template does not use.
+struct TemplateContext {
     let event: CanonicalEvent
     /// The formatting locale, language and region: `ar-MA`, `fr-MA`, `ar-KW`.
     let locale: String
     let timeZone: TimeZone
     let formatters: Formatters
+}
 
-    init(event: CanonicalEvent, locale: String, timeZone: TimeZone, formatters: Formatters) {
-        self.event = event
-        self.locale = locale
-        self.timeZone = timeZone
-        self.formatters = formatters
-    }
+/// A value while a message renders. Missing values are `.missing` (not empty text), so
+/// `{{#order.tracking_url}}…{{/order.tracking_url}}` disappears when the provider sent no URL.
+enum EventValue {
+    case missing
+    case text(String)
+    case flag(Bool)
+    case root
+    case order
+    case customer
+    case driver
+    /// The event's lines (only when there is at least one).
+    case items
+    case item(Int)
+    /// An object or a list from the provider's JSON (`payload.*`); its scalars are `.text`.
+    case json(JSONValue)
 
-    func child(named name: String) -> Any? {
-        switch name {
-        case "provider": return event.provider
-        case "event": return event.event
-        case "sandbox": return event.sandbox
-        case "order": return OrderContext(parent: self)
-        case "customer": return PersonContext(parent: self, isDriver: false)
-        case "driver": return PersonContext(parent: self, isDriver: true)
-        case "items": return event.items.isEmpty ? nil : event.items.indices.map { ItemContext(parent: self, index: $0) }
-        case "payload": return JSONContext.wrap(event.payload)
-        case "occurred_at": return event.occurredAt.map { formatters.date($0, style: .dateTime, locale: locale, timeZone: timeZone) }
-        case "occurred_date": return event.occurredAt.map { formatters.date($0, style: .date, locale: locale, timeZone: timeZone) }
-        case "occurred_time": return event.occurredAt.map { formatters.date($0, style: .time, locale: locale, timeZone: timeZone) }
-        default: return nil
+    /// The provider's JSON as a template sees it: null is missing, scalars are text.
+    static func wrap(_ value: JSONValue) -> EventValue {
+        switch value {
+        case .null: return .missing
+        case .object, .array: return .json(value)
+        default: return value.scalarText.map(EventValue.text) ?? .missing
         }
-    }
-
-    /// Follows a dotted name the way Mustache does from the root, for reporting missing values.
-    func lookup(_ path: String) -> Any? {
-        var current: Any? = self
-        for segment in path.split(separator: ".") {
-            guard let parent = current as? MustacheParent else {
-                if let list = current as? [Any], let index = Int(segment), list.indices.contains(index) {
-                    current = list[index]
-                    continue
-                }
-                return nil
-            }
-            current = parent.child(named: String(segment))
-        }
-        return current
     }
 }
 
-struct OrderContext: MustacheParent {
-    let parent: TemplateContext
+/// The names of the event itself (`{{provider}}`, `{{order.…}}`).
+enum RootField: String, CaseIterable {
+    case provider, event, sandbox, order, customer, driver, items, payload
+    case occurredAt = "occurred_at", occurredDate = "occurred_date", occurredTime = "occurred_time"
 
-    func child(named name: String) -> Any? {
-        let order = parent.event.order
-        switch name {
-        case "reference": return order.reference
-        case "status": return order.status
-        case "previous_status": return order.previousStatus
-        case "status_group": return order.statusGroup
-        case "amount", "amount_formatted": return order.amount.map { parent.formatters.amount($0, locale: parent.locale) }
-        case "amount_value": return order.amount.map { "\($0.majorUnits)" }
-        case "currency": return order.amount?.currency
-        case "tracking_number": return order.trackingNumber
-        case "tracking_url": return order.trackingURL
-        case "delivery_notes": return order.deliveryNotes
-        case "cancellation_reason": return order.cancellationReason
-        case "created_at":
-            return order.createdAt.map { parent.formatters.date($0, style: .dateTime, locale: parent.locale, timeZone: parent.timeZone) }
-        case "items_count": return parent.event.items.isEmpty ? nil : parent.formatters.integer(itemCount, locale: parent.locale)
-        case "items_phrase": return parent.event.items.isEmpty ? nil : ItemPhrases.phrase(count: itemCount, locale: parent.locale, formatters: parent.formatters)
-        default: return nil
+    func value(in context: TemplateContext) -> EventValue {
+        let event = context.event
+        switch self {
+        case .provider: return .text(event.provider)
+        case .event: return event.event.map(EventValue.text) ?? .missing
+        case .sandbox: return .flag(event.sandbox)
+        case .order: return .order
+        case .customer: return .customer
+        case .driver: return .driver
+        case .items: return event.items.isEmpty ? .missing : .items
+        case .payload: return .wrap(event.payload)
+        case .occurredAt: return context.date(event.occurredAt, .dateTime)
+        case .occurredDate: return context.date(event.occurredAt, .date)
+        case .occurredTime: return context.date(event.occurredAt, .time)
         }
+    }
+}
+
+/// `order.*`; `amount_formatted` is a synonym of `amount`.
+enum OrderField: String, CaseIterable {
+    case reference, status, currency, amount
+    case previousStatus = "previous_status", statusGroup = "status_group", amountValue = "amount_value"
+    case trackingNumber = "tracking_number", trackingURL = "tracking_url", deliveryNotes = "delivery_notes"
+    case cancellationReason = "cancellation_reason", createdAt = "created_at", itemsCount = "items_count"
+    case itemsPhrase = "items_phrase"
+
+    init?(name: String) {
+        self.init(rawValue: name == "amount_formatted" ? "amount" : name)
+    }
+
+    static let names = allCases.map(\.rawValue) + ["amount_formatted"]
+
+    func value(in context: TemplateContext) -> EventValue {
+        let order = context.event.order
+        let text: String?
+        switch self {
+        case .reference: text = order.reference
+        case .status: text = order.status
+        case .previousStatus: text = order.previousStatus
+        case .statusGroup: text = order.statusGroup
+        case .amount: text = order.amount.map { context.formatters.amount($0, locale: context.locale) }
+        case .amountValue: text = order.amount.map { "\($0.majorUnits)" }
+        case .currency: text = order.amount?.currency
+        case .trackingNumber: text = order.trackingNumber
+        case .trackingURL: text = order.trackingURL
+        case .deliveryNotes: text = order.deliveryNotes
+        case .cancellationReason: text = order.cancellationReason
+        case .createdAt: return context.date(order.createdAt, .dateTime)
+        case .itemsCount:
+            text =
+                context.event.items.isEmpty
+                ? nil : context.formatters.integer(context.itemCount, locale: context.locale)
+        case .itemsPhrase:
+            text =
+                context.event.items.isEmpty
+                ? nil
+                : ItemPhrases.phrase(count: context.itemCount, locale: context.locale, formatters: context.formatters)
+        }
+        return text.map(EventValue.text) ?? .missing
+    }
+}
+
+/// `customer.*` or `driver.*` (a driver has no city, address or locale).
+enum PersonField: String, CaseIterable {
+    case name, phone, city, address, locale
+    case firstName = "first_name"
+
+    static let customerNames = allCases.map(\.rawValue)
+    static let driverNames = ["name", "first_name", "phone"]
+
+    func value(in context: TemplateContext, driver: Bool) -> EventValue {
+        let event = context.event
+        let name = driver ? event.driver.name : event.customer.name
+        let text: String?
+        switch self {
+        case .name: text = name
+        case .firstName: text = name.flatMap(Self.firstName)
+        case .phone: text = driver ? event.driver.phone : event.customer.phone
+        case .city: text = driver ? nil : event.customer.city
+        case .address: text = driver ? nil : event.customer.address
+        case .locale: text = driver ? nil : event.customer.locale
+        }
+        return text.map(EventValue.text) ?? .missing
+    }
+
+    /// The name up to its first space (leading spaces skipped); nil when it is only spaces.
+    static func firstName(_ name: String) -> String? {
+        let start = name.drop { $0 == " " }
+        guard !start.isEmpty else { return nil }
+        return String(start.prefix { $0 != " " })
+    }
+}
+
+/// A line of `items`.
+enum ItemField: String, CaseIterable {
+    case name, sku, quantity, price
+
+    static let names = allCases.map(\.rawValue)
+
+    func value(in context: TemplateContext, index: Int) -> EventValue {
+        let item = context.event.items[index]
+        let amount = context.event.order.amount
+        let text: String?
+        switch self {
+        case .name: text = item.name
+        case .sku: text = item.sku
+        case .quantity:
+            text = item.quantity.map {
+                context.formatters.integer(NSDecimalNumber(decimal: $0).intValue, locale: context.locale)
+            }
+        case .price:
+            text = item.price.map {
+                let price = Amount(value: $0, unit: amount?.unit ?? .major, currency: amount?.currency)
+                return context.formatters.amount(price, locale: context.locale)
+            }
+        }
+        return text.map(EventValue.text) ?? .missing
+    }
+}
+
+extension TemplateContext {
+    func date(_ date: Date?, _ style: Formatters.DateStyle) -> EventValue {
+        date.map { .text(formatters.date($0, style: style, locale: locale, timeZone: timeZone)) } ?? .missing
     }
 
     /// Units across the order's lines (a line without a quantity counts as one).
     var itemCount: Int {
-        parent.event.items.reduce(0) { total, item in
+        event.items.reduce(0) { total, item in
             total + (item.quantity.map { NSDecimalNumber(decimal: $0).intValue } ?? 1)
         }
-    }
-}
-
-/// `customer.*` or `driver.*`.
-struct PersonContext: MustacheParent {
-    let parent: TemplateContext
-    let isDriver: Bool
-
-    func child(named key: String) -> Any? {
-        let event = parent.event
-        let name = isDriver ? event.driver.name : event.customer.name
-        switch key {
-        case "name": return name
-        case "first_name": return name.flatMap { $0.split(separator: " ").first.map(String.init) }
-        case "phone": return isDriver ? event.driver.phone : event.customer.phone
-        case "city": return isDriver ? nil : event.customer.city
-        case "address": return isDriver ? nil : event.customer.address
-        case "locale": return isDriver ? nil : event.customer.locale
-        default: return nil
-        }
-    }
-}
-
-struct ItemContext: MustacheParent {
-    let parent: TemplateContext
-    let index: Int
-
-    func child(named name: String) -> Any? {
-        let item = parent.event.items[index]
-        let amount = parent.event.order.amount
-        switch name {
-        case "name": return item.name
-        case "sku": return item.sku
-        case "quantity": return item.quantity.map { parent.formatters.integer(NSDecimalNumber(decimal: $0).intValue, locale: parent.locale) }
-        case "price":
-            return item.price.map {
-                parent.formatters.amount(Amount(value: $0, unit: amount?.unit ?? .major, currency: amount?.currency), locale: parent.locale)
-            }
-        default: return nil
-        }
-    }
-}
-
-/// The provider's JSON under `payload.*`: objects by key, arrays by index, scalars as text.
-struct JSONContext: MustacheParent {
-    let members: [(key: String, value: JSONValue)]
-
-    static func wrap(_ value: JSONValue) -> Any? {
-        switch value {
-        case .object(let members): return JSONContext(members: members)
-        case .array(let elements): return elements.compactMap(wrap)
-        case .null: return nil
-        default: return value.scalarText
-        }
-    }
-
-    func child(named name: String) -> Any? {
-        guard let value = members.last(where: { $0.key == name })?.value else { return nil }
-        return Self.wrap(value)
     }
 }
 
 /// "3 articles", "٣ منتجات", "منتجان": a count of items with the right CLDR plural form.
 enum ItemPhrases {
     static let forms: [String: [PluralCategory: String]] = [
-        "ar": [.zero: "لا منتجات", .one: "منتج واحد", .two: "منتجان", .few: "%@ منتجات", .many: "%@ منتجًا", .other: "%@ منتج"],
+        "ar": [
+            .zero: "لا منتجات", .one: "منتج واحد", .two: "منتجان", .few: "%@ منتجات", .many: "%@ منتجًا",
+            .other: "%@ منتج",
+        ],
         "fr": [.one: "%@ article", .many: "%@ d'articles", .other: "%@ articles"],
         "en": [.one: "%@ item", .other: "%@ items"],
     ]

@@ -1,5 +1,5 @@
-/// The names a template can print, as the renderer's contexts (`TemplateContext`, `OrderContext`,
-/// `PersonContext`, `ItemContext`) answer them; `herald check` reports any other name with its
+/// The names a template can print, as the renderer answers them (`RootField`, `OrderField`,
+/// `PersonField`, `ItemField`); `herald check` reports any other name with its
 /// line, column and a "did you mean". `payload.*` is the provider's own JSON: anything under it
 /// is allowed.
 enum TemplateFields {
@@ -16,13 +16,13 @@ enum TemplateFields {
         "occurred_at": .value, "occurred_date": .value, "occurred_time": .value,
         "payload": .any,
         "order": .object(
-            Dictionary(uniqueKeysWithValues: OrderContext.names.map { ($0, Node.value) })),
+            Dictionary(uniqueKeysWithValues: OrderField.names.map { ($0, Node.value) })),
         "customer": .object(
-            Dictionary(uniqueKeysWithValues: PersonContext.customerNames.map { ($0, Node.value) })),
+            Dictionary(uniqueKeysWithValues: PersonField.customerNames.map { ($0, Node.value) })),
         "driver": .object(
-            Dictionary(uniqueKeysWithValues: PersonContext.driverNames.map { ($0, Node.value) })),
+            Dictionary(uniqueKeysWithValues: PersonField.driverNames.map { ($0, Node.value) })),
         "items": .list(
-            .object(Dictionary(uniqueKeysWithValues: ItemContext.names.map { ($0, Node.value) }))),
+            .object(Dictionary(uniqueKeysWithValues: ItemField.names.map { ($0, Node.value) }))),
     ])
 
     /// The names that would resolve where a tag stands: full names from the event, and the
@@ -82,23 +82,4 @@ enum TemplateFields {
             return Int(name) != nil ? element : nil
         }
     }
-}
-
-// The names each context answers in `child(named:)`; a test renders every one of them for a
-// complete event, so a name added here without an answer there fails.
-extension OrderContext {
-    static let names = [
-        "reference", "status", "previous_status", "status_group", "amount", "amount_formatted", "amount_value",
-        "currency", "tracking_number", "tracking_url", "delivery_notes", "cancellation_reason", "created_at",
-        "items_count", "items_phrase",
-    ]
-}
-
-extension PersonContext {
-    static let customerNames = ["name", "first_name", "phone", "city", "address", "locale"]
-    static let driverNames = ["name", "first_name", "phone"]
-}
-
-extension ItemContext {
-    static let names = ["name", "sku", "quantity", "price"]
 }

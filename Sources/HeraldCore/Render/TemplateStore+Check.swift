@@ -27,7 +27,7 @@ extension TemplateStore {
     /// The unknown names of one template text that starts at `start` (line, column) of `file`.
     static func unknownNames(in text: String, file: String, start: (line: Int, column: Int) = (1, 1)) -> [ConfigError] {
         TemplateTags.scan(text).compactMap { tag in
-            guard tag.kind != .close, !TemplateFields.resolves(tag.name, sections: tag.sections) else { return nil }
+            guard !TemplateFields.resolves(tag.name, sections: tag.sections) else { return nil }
             var message = "unknown value '\(tag.name)'"
             if let suggestion = Suggestion.closest(to: tag.name, in: TemplateFields.names(sections: tag.sections)) {
                 message += "; did you mean '\(suggestion)'?"

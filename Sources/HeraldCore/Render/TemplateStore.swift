@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 import Yams
 
 /// A message template in one locale, compiled once.
@@ -8,9 +7,11 @@ public struct CompiledTemplate: Sendable {
     public var locale: String
     /// The file's text (without the trailing newline).
     public var text: String
-    let template: MustacheTemplate
-    /// Variables used outside a section guarding them: reported when the event has no value.
-    let requiredVariables: [String]
+    /// The text compiled against the canonical event; it also knows the values it prints outside
+    /// a section, reported when the event has no value.
+    let message: MessageTemplate
+    /// The names it prints outside a section testing them (`InvalidFieldUse.printedNames`).
+    let printedNames: Set<String>
 }
 
 /// Binds a message to a Meta-approved WhatsApp template (`templates/<name>/whatsapp.yaml`).
@@ -20,16 +21,18 @@ public struct WhatsAppBinding: Sendable {
     /// Herald locale → Meta language code (`ar` → `ar`, `en` → `en_US`).
     public var languages: [String: String]
     /// Ordered body parameters, each a small Mustache expression.
-    let parameters: [String: [MustacheTemplate]]
+    let parameters: [String: [MessageTemplate]]
     public var parameterTexts: [String]
+    /// The names the parameters print outside a section testing them (`InvalidFieldUse`).
+    let printedNames: Set<String>
     /// Where each parameter's text starts in `whatsapp.yaml` (line, column), for `herald check`.
     var parameterPositions: [(line: Int, column: Int)] = []
     /// The values the parameters print outside a section: Meta refuses an empty parameter, so a
     /// missing one fails the message. Found once at load, not at every render.
-    let requiredVariables: [String]
+    let required: [(name: String, lookup: ResolvedName)]
 
     init(
-        name: String, languages: [String: String], parameters: [String: [MustacheTemplate]], parameterTexts: [String],
+        name: String, languages: [String: String], parameters: [String: [MessageTemplate]], parameterTexts: [String],
         parameterPositions: [(line: Int, column: Int)]
     ) {
         self.name = name
@@ -37,11 +40,15 @@ public struct WhatsAppBinding: Sendable {
         self.parameters = parameters
         self.parameterTexts = parameterTexts
         self.parameterPositions = parameterPositions
-        var names: [String] = []
-        for text in parameterTexts {
-            for name in TemplateTags.unguardedVariables(text) where !names.contains(name) { names.append(name) }
+        printedNames = Set(parameterTexts.flatMap(InvalidFieldUse.printedNames))
+        // Names resolve the same way in every locale: any locale's parameters tell them.
+        var required: [(name: String, lookup: ResolvedName)] = []
+        for parameter in parameters.values.first ?? [] {
+            for entry in parameter.required where !required.contains(where: { $0.name == entry.name }) {
+                required.append(entry)
+            }
         }
-        requiredVariables = names
+        self.required = required
     }
 }
 
@@ -71,7 +78,6 @@ public struct TemplateStore: Sendable {
     /// A folder that does not exist, is not readable or holds no template at all does not load
     /// either: every message would fail later, so `serve`, `check` and `dry-run` stop at once.
     public static func load(path: String) throws -> TemplateStore {
-        _ = HeraldContentTypes.registered
         let manager = FileManager.default
         var templates: [String: [String: CompiledTemplate]] = [:]
         var bindings: [String: WhatsAppBinding] = [:]
@@ -100,14 +106,8 @@ public struct TemplateStore: Sendable {
                 }
                 do {
                     templates[name, default: [:]][locale] = try compile(raw, name: name, locale: locale)
-                } catch let error as MustacheTemplate.ParserError {
-                    // Columns on line 1 include the content-type pragma Herald puts in front.
-                    let pragma = "{{% CONTENT_TYPE: \(Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain) }}"
-                    let line = error.context.lineNumber
-                    let column = line == 1 ? max(1, error.context.columnNumber - pragma.count) : error.context.columnNumber
-                    errors.append(TemplateError(file: "\(filePath):\(line):\(column)", message: Self.explain(error.error)))
                 } catch {
-                    errors.append(TemplateError(file: filePath, message: "does not compile: \(error)"))
+                    errors.append(TemplateError(file: "\(filePath):\(error.position)", message: error.message))
                 }
             }
         }
@@ -138,25 +138,13 @@ public struct TemplateStore: Sendable {
     }
 
     /// Compiles one template's text for `locale` (right-to-left locales isolate inserted values).
-    public static func compile(_ raw: String, name: String, locale: String) throws -> CompiledTemplate {
-        _ = HeraldContentTypes.registered
+    public static func compile(_ raw: String, name: String, locale: String) throws(MustacheSyntaxError) -> CompiledTemplate {
         var text = raw
         while let last = text.last, last.isNewline { text.removeLast() }
-        let contentType = Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain
-        let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + text)
+        let message = try MessageTemplate(text, rightToLeft: Bidi.isRightToLeft(locale))
         return CompiledTemplate(
-            name: name, locale: locale, text: text, template: template, requiredVariables: TemplateTags.unguardedVariables(text))
-    }
-
-    static func explain(_ error: any Error) -> String {
-        switch error as? MustacheTemplate.Error {
-        case .sectionCloseNameIncorrect?: return "the closing tag does not match the open section"
-        case .unfinishedName?: return "a tag is not closed with }}"
-        case .expectedSectionEnd?: return "a section is opened but never closed ({{/name}} missing)"
-        case .invalidSetDelimiter?: return "invalid delimiter change"
-        case .invalidConfigVariableSyntax?, .unrecognisedConfigVariable?: return "invalid {{% … }} pragma"
-        default: return "does not compile (\(error))"
-        }
+            name: name, locale: locale, text: text, message: message,
+            printedNames: Set(InvalidFieldUse.printedNames(text)))
     }
 
     static func loadBinding(_ path: String) throws -> WhatsAppBinding {
@@ -186,11 +174,10 @@ public struct TemplateStore: Sendable {
         }
         guard let name, !name.isEmpty else { throw TemplateError(file: path, message: "needs the approved template's name") }
         guard !languages.isEmpty else { throw TemplateError(file: path, message: "needs languages: { ar: ar, fr: fr, en: en_US }") }
-        var parameters: [String: [MustacheTemplate]] = [:]
-        for locale in languages.keys {
-            let contentType = Bidi.isRightToLeft(locale) ? HeraldContentTypes.rightToLeft : HeraldContentTypes.plain
+        var parameters: [String: [MessageTemplate]] = [:]
+        for locale in languages.keys.sorted() {
             do {
-                parameters[locale] = try body.map { try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + $0) }
+                parameters[locale] = try body.map { try MessageTemplate($0, rightToLeft: Bidi.isRightToLeft(locale)) }
             } catch {
                 throw TemplateError(file: path, message: "a body parameter does not compile: \(error)")
             }
@@ -202,6 +189,7 @@ public struct TemplateStore: Sendable {
     /// The template for `locale`, falling back `ar-MA` → `ar` → `defaultLocale`.
     public func template(_ name: String, locale: String, defaultLocale: String) -> CompiledTemplate? {
         guard let byLocale = templates[name] else { return nil }
+        if let exact = byLocale[locale] { return exact }
         for candidate in Self.fallbacks(locale, defaultLocale: defaultLocale) {
             if let template = byLocale[candidate] { return template }
         }

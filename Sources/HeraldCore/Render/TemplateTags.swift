@@ -1,19 +1,17 @@
 /// The tags of a Mustache template with their line and column, and the sections around each.
 ///
-/// swift-mustache compiles templates but does not expose their tags or positions, so Herald reads
-/// them here: `herald check` needs them to point at `fr.mustache:3:17`, and the renderer needs
-/// to know which values are printed outside a section that guards them.
+/// `herald check` reads them here to point at `fr.mustache:3:17`, and `InvalidFieldUse` to know
+/// which values are printed outside a section that guards them.
 struct TemplateTag: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
         /// `{{name}}`, `{{{name}}}`, `{{&name}}`.
         case variable
         /// `{{#name}}` (pushes the value as context) or `{{^name}}` (inverted).
         case section(inverted: Bool)
-        case close
     }
 
     var kind: Kind
-    /// The name as written, trimmed (`order.reference`, `.`, or a transform's argument).
+    /// The name as written, trimmed (`order.reference`, `.`).
     var name: String
     /// 1-based, in characters of the template file.
     var line: Int
@@ -32,88 +30,32 @@ struct TemplateTag: Sendable, Equatable {
 }
 
 enum TemplateTags {
-    /// Every variable, section and closing tag of `text`, in order. Comments, partials, pragmas
-    /// and delimiter changes are skipped.
+    /// Every variable and section of `text`, in order, read by the parser the renderer uses (so
+    /// delimiter changes, comments and standalone lines are read alike); nothing for a text that
+    /// does not parse, which does not load either.
     static func scan(_ text: String) -> [TemplateTag] {
+        guard let nodes = try? MustacheParser.parse(text) else { return [] }
         var tags: [TemplateTag] = []
-        var sections: [TemplateTag.Section] = []
-        let characters = Array(text)
-        var index = 0
-        var line = 1
-        var lineStart = 0
-        func matches(_ literal: String, at position: Int) -> Bool {
-            var p = position
-            for c in literal {
-                guard p < characters.count, characters[p] == c else { return false }
-                p += 1
-            }
-            return true
-        }
-        while index < characters.count {
-            if characters[index].isNewline {
-                line += 1
-                index += 1
-                lineStart = index
-                continue
-            }
-            guard matches("{{", at: index) else {
-                index += 1
-                continue
-            }
-            let column = index - lineStart + 1
-            let tagLine = line
-            var start = index + 2
-            let triple = start < characters.count && characters[start] == "{"
-            if triple { start += 1 }
-            var end = start
-            while end < characters.count, !matches("}}", at: end) {
-                if characters[end].isNewline {
-                    line += 1
-                    lineStart = end + 1
+        func walk(_ nodes: [MustacheNode], _ sections: [TemplateTag.Section]) {
+            for node in nodes {
+                switch node {
+                case .variable(let name, _, let at):
+                    tags.append(
+                        TemplateTag(
+                            kind: .variable, name: name.description, line: at.line, column: at.column,
+                            sections: sections))
+                case .section(let name, let inverted, let children, let at):
+                    tags.append(
+                        TemplateTag(
+                            kind: .section(inverted: inverted), name: name.description, line: at.line,
+                            column: at.column, sections: sections))
+                    walk(children, sections + [TemplateTag.Section(name: name.description, inverted: inverted)])
+                case .text, .partial:
+                    continue
                 }
-                end += 1
-            }
-            guard end < characters.count else { break }
-            index = end + 2
-            if triple, index < characters.count, characters[index] == "}" { index += 1 }
-            var body = String(characters[start..<end]).trimmingCharacters(in: .whitespaces)
-            guard let sigil = body.first else { continue }
-            switch sigil {
-            case "#", "^":
-                body.removeFirst()
-                let name = argument(of: body.trimmingCharacters(in: .whitespaces))
-                tags.append(
-                    TemplateTag(
-                        kind: .section(inverted: sigil == "^"), name: name, line: tagLine, column: column,
-                        sections: sections))
-                sections.append(TemplateTag.Section(name: name, inverted: sigil == "^"))
-            case "/":
-                tags.append(TemplateTag(kind: .close, name: "", line: tagLine, column: column, sections: sections))
-                if !sections.isEmpty { sections.removeLast() }
-            case "!", ">", "%", "=":
-                continue
-            default:
-                if sigil == "&" { body.removeFirst() }
-                let name = argument(of: body.trimmingCharacters(in: .whitespaces))
-                tags.append(TemplateTag(kind: .variable, name: name, line: tagLine, column: column, sections: sections))
             }
         }
+        walk(nodes, [])
         return tags
-    }
-
-    /// `order.reference` for `uppercased(order.reference)` (a swift-mustache transform).
-    static func argument(of name: String) -> String {
-        guard name.hasSuffix(")"), let open = name.firstIndex(of: "(") else { return name }
-        return String(name[name.index(after: open)..<name.index(before: name.endIndex)]).trimmingCharacters(
-            in: .whitespaces)
-    }
-
-    /// The values printed outside a section that tests them: a missing one fails the message.
-    static func unguardedVariables(_ text: String) -> [String] {
-        var result: [String] = []
-        for tag in scan(text) where tag.kind == .variable && !tag.isGuarded && tag.name != "." {
-            if !result.contains(tag.name) { result.append(tag.name) }
-        }
-        return result
     }
 }
