@@ -25,13 +25,31 @@ public final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when signalled or after `timeout`, whichever comes first.
-    public func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+    /// Why a wait ended.
+    public enum Reason: Sendable, Equatable {
+        case signalled, timedOut, cancelled
+    }
+
+    /// Returns when signalled or after `timeout`, whichever comes first, or at once when the task
+    /// is cancelled.
+    @discardableResult
+    public func wait(timeout: Duration) async -> Reason {
+        await withTaskGroup(of: Reason.self) { group in
+            group.addTask {
+                await self.waitForSignal()
+                return Task.isCancelled ? .cancelled : .signalled
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: timeout)
+                    return .timedOut
+                } catch {
+                    return .cancelled
+                }
+            }
+            let reason = await group.next() ?? .cancelled
             group.cancelAll()
+            return reason
         }
     }
 
