@@ -12,7 +12,7 @@ struct InboxContractTests {
     /// Listing by provider, paging in arrival order for export, one event by id, every order.
     @Test(arguments: StoreKind.allCases)
     func eventsAreListedPagedAndFoundByID(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let first = try await F.recordedEventID(store, reference: "ORD-1")
         let second = try await F.recordedEventID(store, reference: "ORD-2")
         #expect(try await store.events(EventQuery(provider: "cod-fulfillment")).map(\.id) == [second, first])
@@ -30,7 +30,7 @@ struct InboxContractTests {
     /// the outbox is skipped, so processing again after a crash sends nothing twice.
     @Test(arguments: StoreKind.allCases)
     func completeProcessingInsertsEachIdempotencyKeyOnce(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let first = try await F.recordedEventID(store, reference: "ORD-1")
         let second = try await F.recordedEventID(store, reference: "ORD-2")
         #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [first, second])
