@@ -130,6 +130,7 @@ let package = Package(
             name: "StoreBench",
             dependencies: [
                 "HeraldCore", "HeraldStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "bench/StoreBench"
