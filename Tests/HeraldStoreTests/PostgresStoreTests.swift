@@ -12,6 +12,18 @@ import Testing
 @Suite("PostgreSQL store", .enabled(if: !PostgresTestDatabase.skipped))
 struct PostgresStoreTests {
     typealias F = ContractFixtures
+    let ruleSet: RuleSet
+
+    init() throws {
+        // Loaded once: a load per event would hold a thread of the test pool for seconds.
+        ruleSet = try Fixtures.shippedRuleSet()
+    }
+
+    func incoming(_ provider: String, body: [UInt8]) throws -> IncomingEvent {
+        let profile = try #require(ruleSet.provider(named: provider))
+        let request = Fixtures.request(provider: provider, body: body)
+        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+    }
 
     @Test func concurrentWritersShareTransactions() async throws {
         let store = try await PostgresTestDatabase.open(maximumConnections: 8)
@@ -25,7 +37,7 @@ struct PostgresStoreTests {
         let outcomes = try await withThrowingTaskGroup(of: RecordOutcome.self) { group in
             for n in 0..<count {
                 let body = Fixtures.codPayload(reference: "ORD-C\(n)", from: "prepared", to: "out_for_delivery")
-                let event = try F.incoming("cod-fulfillment", body: body)
+                let event = try incoming("cod-fulfillment", body: body)
                 group.addTask { try await store.record(event) }
             }
             return try await group.reduce(into: [RecordOutcome]()) { $0.append($1) }
@@ -113,7 +125,7 @@ struct PostgresStoreTests {
         let sample = String(decoding: Fixtures.sample("armada", "dispatched.json"), as: UTF8.self)
         let body = sample.replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"\(status)\"")
             .replacingOccurrences(of: "EAA6CAC9D5", with: code)
-        return try F.incoming("armada", body: Array(body.utf8))
+        return try incoming("armada", body: Array(body.utf8))
     }
 }
 

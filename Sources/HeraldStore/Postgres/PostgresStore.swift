@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Intake's writes are grouped as SQLite's are (`GroupCommitter`, one of `services`): events that
 /// arrive while a transaction commits share the next one, so throughput is not one commit per
-/// webhook.
+/// webhook; up to four such transactions run at once, on their own connections.
 ///
 /// The store owns its pool's `run()`: `connect` starts it in a task the store keeps and `close()`
 /// ends it. Running the pool as a service of `herald serve`'s group instead would stop it on
@@ -48,13 +48,13 @@ public final class PostgresStore: Store {
     /// Write transactions of `record` committed since connecting; with group commit, fewer than events.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger) {
+    private init(url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int) {
         self.url = url
         self.client = client
         self.logger = logger
         self.pool = Task { await client.run() }
         let transactions = self.transactions
-        self.committer = GroupCommitter { batch in
+        self.committer = GroupCommitter(concurrentBatches: concurrentBatches) { batch in
             let outcomes = try await Self.unwrapped {
                 try await client.withTransaction(logger: logger) { connection in
                     try await Self.lockOrders(of: batch, on: connection, logger: logger)
@@ -88,7 +88,10 @@ public final class PostgresStore: Store {
         var poolLogger = logger
         poolLogger[metadataKey: "herald.db"] = "\(url)"
         let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
-        let store = PostgresStore(url: url, client: client, logger: logger)
+        // A few batches at once, each on its own connection, leaving the rest of the pool to the others.
+        let store = PostgresStore(
+            url: url, client: client, logger: logger,
+            concurrentBatches: min(4, max(1, options.maximumConnections / 2)))
         do {
             let schema = options.schema
             try await withTimeout(options.startupTimeout) {
