@@ -11,7 +11,14 @@ extension PostgresStore {
 
     public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await committer.submit(event)
+        do {
+            return try await committer.submit(event)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            // PostgresNIO's errors print a generic text; intake logs this one (no row values in it).
+            throw StoreError("the database did not store the event: \(Self.reason(error))")
+        }
     }
 
     /// Locks the orders `batch` moves until the transaction ends, so that two transactions
@@ -27,7 +34,7 @@ extension PostgresStore {
             return event.provider + "\u{1F}" + reference
         }
         guard !keys.isEmpty else { return }
-        try await connection.query(
+        _ = try await connection.query(
             """
             SELECT pg_advisory_xact_lock(\(orderLockSpace), h)
             FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(keys)::text[]) AS k ORDER BY h) AS locks

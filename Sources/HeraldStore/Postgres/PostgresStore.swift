@@ -55,17 +55,33 @@ public final class PostgresStore: Store {
         self.pool = Task { await client.run() }
         let transactions = self.transactions
         self.committer = GroupCommitter(concurrentBatches: concurrentBatches) { batch in
-            let outcomes = try await Self.unwrapped {
-                try await client.withTransaction(logger: logger) { connection in
-                    try await Self.lockOrders(of: batch, on: connection, logger: logger)
-                    var outcomes: [RecordOutcome] = []
-                    for event in batch { outcomes.append(try await Self.insert(event, on: connection, logger: logger)) }
+            // Two batches redelivering the same events in crossed order can deadlock (PostgreSQL
+            // aborts one): that one is written again, once, before its callers hear of it.
+            for attempt in 1...2 {
+                do {
+                    let outcomes = try await Self.unwrapped {
+                        try await client.withTransaction(logger: logger) { connection in
+                            try await Self.lockOrders(of: batch, on: connection, logger: logger)
+                            var outcomes: [RecordOutcome] = []
+                            for event in batch {
+                                outcomes.append(try await Self.insert(event, on: connection, logger: logger))
+                            }
+                            return outcomes
+                        }
+                    }
+                    transactions.value.add(1, ordering: .relaxed)
                     return outcomes
+                } catch let error as PSQLError where attempt == 1 && Self.mayRetry(error) {
+                    logger.warning("transaction retried", metadata: ["herald.reason": "\(Self.reason(error))"])
                 }
             }
-            transactions.value.add(1, ordering: .relaxed)
-            return outcomes
+            throw StoreError("unreachable")
         }
+    }
+
+    /// A deadlock or a serialization failure: nothing was written, the transaction may run again.
+    static func mayRetry(_ error: PSQLError) -> Bool {
+        ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
     }
 
     /// Connects to the database at `url`, creating or migrating its tables (under an advisory
@@ -106,8 +122,14 @@ public final class PostgresStore: Store {
 
     public func ping() async throws {
         guard !isClosedNow else { throw StoreError.closed }
-        try await Self.withTimeout(.seconds(5)) {
-            try await self.client.query("SELECT 1", logger: self.logger).collect()
+        do {
+            _ = try await Self.withTimeout(.seconds(5)) {
+                try await self.client.query("SELECT 1", logger: self.logger).collect()
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("the database does not answer: \(Self.reason(error))")
         }
     }
 
