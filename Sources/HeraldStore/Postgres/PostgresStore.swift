@@ -86,10 +86,20 @@ public final class PostgresStore: Store {
 
     /// Connects to the database at `url`, creating or migrating its tables (under an advisory
     /// lock, so instances starting together migrate once). Throws a `StoreError` naming the URL,
-    /// its password masked, when the database cannot be reached within `startupTimeout`.
+    /// its password masked, and the reason when the database refuses (at once) or does not answer
+    /// (within `startupTimeout`).
     public static func connect(_ url: PostgresURL, logger: Logger, options: Options = Options()) async throws
         -> PostgresStore
     {
+        // PostgresNIO logs query details at debug and rows at trace (customers' numbers): never below info.
+        var capped = logger
+        capped.logLevel = max(logger.logLevel, .info)
+        let logger = capped
+        do {
+            try await probe(url, logger: logger)
+        } catch {
+            throw StoreError("cannot use the database \(url): \(Self.reason(error))")
+        }
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
             tls: url.sslMode.tls)
@@ -97,10 +107,6 @@ public final class PostgresStore: Store {
         var parameters = [("application_name", "herald")]
         if let schema = options.schema { parameters.append(("search_path", schema)) }
         configuration.options.additionalStartupParameters = parameters
-        // PostgresNIO logs query details at debug and rows at trace (customers' numbers): never below info.
-        var capped = logger
-        capped.logLevel = max(logger.logLevel, .info)
-        let logger = capped
         var poolLogger = logger
         poolLogger[metadataKey: "herald.db"] = "\(url)"
         let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
