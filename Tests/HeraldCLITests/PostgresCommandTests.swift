@@ -72,6 +72,7 @@ struct PostgresCommandTests {
         (["backup", "--out", "copy.sqlite"], "herald backup works on the SQLite store only; \(useDump)"),
         (["prune", "--older-than", "30"], "herald prune works on the SQLite store only; \(notYet)"),
         (["forget", "+212661234567"], "herald forget works on the SQLite store only; \(notYet)"),
+        (["serve", "--retention-days", "30"], "--retention-days works on the SQLite store only (\(notYet))"),
     ])
     func sqliteOnlyCommandsSaySoOnPostgres(arguments: [String], message: String) async throws {
         let (status, _, stderr) = try await HeraldProcess.run(

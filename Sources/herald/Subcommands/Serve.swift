@@ -85,6 +85,11 @@ extension Herald {
                 printError("error: --retention-days must be a whole number of days, 1 or more")
                 throw ExitCode(2)
             }
+            let postgres = try storeOptions.postgresURL()
+            if retentionDays != nil, postgres != nil {
+                printError("error: --retention-days works on the SQLite store only (not supported on PostgreSQL yet)")
+                throw ExitCode(2)
+            }
             let proxies = try parsedTrustedProxies()
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
@@ -110,11 +115,6 @@ extension Herald {
             let sqlite: SQLiteStore?
             // What the logs name: the file, or the URL with its password masked.
             let dbName: String
-            let postgres = try storeOptions.postgresURL()
-            if retentionDays != nil, postgres != nil {
-                printError("error: --retention-days works on the SQLite store only (not supported on PostgreSQL yet)")
-                throw ExitCode(2)
-            }
             if let url = postgres {
                 var storeLogger = logger
                 storeLogger[metadataKey: "herald.db"] = "\(url)"
