@@ -20,6 +20,11 @@ struct InboxContractTests {
         #expect(try await store.events(EventQuery(limit: 1)).map(\.id) == [second])
         #expect(try await store.eventsAfter(id: first, provider: nil, since: nil, limit: 10).map(\.id) == [second])
         #expect(try await store.eventsAfter(id: 0, provider: "armada", since: nil, limit: 10).isEmpty)
+        // `since` is the time received (the fixtures' requests all at one moment).
+        let received = try #require(try await store.event(id: first)?.receivedAt)
+        let since = try await store.eventsAfter(id: 0, provider: nil, since: received, limit: 10)
+        #expect(since.map(\.id) == [first, second])
+        #expect(try await store.eventsAfter(id: 0, provider: nil, since: received + 1, limit: 10).isEmpty)
         #expect(try await store.event(id: second)?.orderReference == "ORD-2")
         #expect(try await store.event(id: 99) == nil)
         #expect(try await store.orderStates().map(\.reference) == ["ORD-1", "ORD-2"])
