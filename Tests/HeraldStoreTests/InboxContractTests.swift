@@ -54,4 +54,29 @@ struct InboxContractTests {
         #expect(depths.unprocessedEvents == 0)
         try await store.close()
     }
+
+    /// A webhook may carry U+0000 (`"\u0000"` in its JSON), which PostgreSQL's text cannot hold:
+    /// the event and its messages are still stored (the character replaced there), never refused
+    /// at every retry.
+    @Test(arguments: StoreKind.allCases)
+    func aNULCharacterInAWebhookIsStored(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let body = Fixtures.codPayload(reference: "ORD-\\u0000-1", from: "prepared", to: "out_for_delivery")
+        var event = try F.incoming("cod-fulfillment", body: body)
+        #expect(event.orderReference == "ORD-\u{0}-1")
+        event.parseError = nil
+        event.fieldProblems = "order.amount '1\u{0}' is not a readable number"
+        guard case .accepted(let summary) = try await store.record(event) else {
+            Issue.record("not accepted")
+            return
+        }
+        var message = F.message("k\u{0}", eventID: summary.id, reference: "ORD-\u{0}-1")
+        message.text = "Bonjour\u{0}"
+        #expect(try await store.completeProcessing(eventID: summary.id, messages: [message], at: F.now) == 1)
+        let stored = try #require(try await store.event(id: summary.id))
+        #expect(stored.orderReference?.hasPrefix("ORD-") == true)
+        #expect(stored.body == body)
+        #expect(try await store.messages(MessageQuery()).count == 1)
+        try await store.close()
+    }
 }

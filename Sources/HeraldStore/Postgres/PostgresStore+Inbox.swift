@@ -155,7 +155,7 @@ extension PostgresStore {
                 var inserted: [[Bool]] = []
                 for (eventID, messages) in batch {
                     var flags: [Bool] = []
-                    for message in messages {
+                    for message in messages.map(\.storableInPostgres) {
                         let rows = try await connection.query(
                             """
                             INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,

@@ -78,7 +78,8 @@ extension PostgresStore {
         let moment = now.timeIntervalSince1970
         try await Self.unwrapped {
             try await client.withTransaction(logger: logger) { connection in
-                for (messageID, update, refundAttempt) in updates {
+                for (messageID, received, refundAttempt) in updates {
+                    let update = received.storableInPostgres
                     let state = update.state.rawValue
                     try await connection.query(
                         """
@@ -119,6 +120,7 @@ extension PostgresStore {
     @discardableResult
     public func replan(id: Int64, with message: OutboxMessage) async throws -> Bool {
         guard !isClosedNow else { throw StoreError.closed }
+        let message = message.storableInPostgres
         return try await !client.query(
             """
             UPDATE messages SET text = \(message.text), locale = \(message.locale), encoding = \(message.encoding),

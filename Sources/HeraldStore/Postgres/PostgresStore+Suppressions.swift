@@ -19,6 +19,7 @@ extension PostgresStore {
     @discardableResult
     public func removeSuppressions(number: String, scope: Suppression.Scope?) async throws -> [Suppression] {
         guard !isClosedNow else { throw StoreError.closed }
+        let number = number.storableInPostgres
         let rows = try await client.query(
             """
             DELETE FROM suppressions
@@ -34,6 +35,7 @@ extension PostgresStore {
 
     public func suppressions(numbers: [String]?) async throws -> [Suppression] {
         guard !isClosedNow else { throw StoreError.closed }
+        let numbers = numbers?.map(\.storableInPostgres)
         return try await client.query(
             """
             SELECT * FROM suppressions WHERE (\(numbers == nil) OR number = ANY(\(numbers ?? [])))
@@ -44,6 +46,7 @@ extension PostgresStore {
 
     public func suppression(for number: String, channel: String) async throws -> Suppression? {
         guard !isClosedNow else { throw StoreError.closed }
+        let (number, channel) = (number.storableInPostgres, channel.storableInPostgres)
         // The every-channel entry first: it is the one an operator lifts.
         return try await client.query(
             """
@@ -56,6 +59,7 @@ extension PostgresStore {
     /// Adds `entry` inside a transaction (alone, or with the send outcome that revealed it).
     @discardableResult
     static func add(_ entry: Suppression, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let entry = entry.storableInPostgres
         let channel = entry.scope.channel
         let existing = try await connection.query(
             """

@@ -54,7 +54,8 @@ public final class PostgresStore: Store {
         self.logger = logger
         self.pool = Task { await client.run() }
         let transactions = self.transactions
-        self.committer = GroupCommitter(concurrentBatches: concurrentBatches) { batch in
+        self.committer = GroupCommitter(concurrentBatches: concurrentBatches) { received in
+            let batch = received.map(\.storableInPostgres)
             // Two batches redelivering the same events in crossed order can deadlock (PostgreSQL
             // aborts one): that one is written again, once, before its callers hear of it.
             for attempt in 1...2 {
