@@ -11,6 +11,10 @@ import Synchronization
 /// The write closure gets the inputs in arrival order and returns one output per input. When it
 /// throws, every caller of that batch gets the error; nothing is acknowledged that was not
 /// committed.
+///
+/// `run()` writes one batch at a time by default (SQLite has one writer). A database that takes
+/// concurrent writers (PostgreSQL) may have up to `concurrentBatches` batches written at once,
+/// each on its own connection, so that one batch's round trips do not hold up the next.
 final class GroupCommitter<Input: Sendable, Output: Sendable>: Service, Sendable {
     typealias Write = @Sendable ([Input]) async throws -> [Output]
 
@@ -22,13 +26,17 @@ final class GroupCommitter<Input: Sendable, Output: Sendable>: Service, Sendable
         var wake: AsyncStream<Void>.Continuation?
         /// Batches being written now, by `run()` or by callers on their own.
         var writing = 0
+        /// Batches `run()` is writing now.
+        var batchesInFlight = 0
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
     private let write: Write
+    private let concurrentBatches: Int
 
-    init(write: @escaping Write) {
+    init(concurrentBatches: Int = 1, write: @escaping Write) {
+        self.concurrentBatches = max(1, concurrentBatches)
         self.write = write
     }
 
@@ -54,11 +62,31 @@ final class GroupCommitter<Input: Sendable, Output: Sendable>: Service, Sendable
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         state.withLock { $0.wake = wake }
         wake.yield()
-        for await _ in signals.cancelOnGracefulShutdown() {
-            await writePending()
+        await withDiscardingTaskGroup { group in
+            for await _ in signals.cancelOnGracefulShutdown() {
+                while let batch = takeBatch(inFlightBelow: concurrentBatches) {
+                    group.addTask {
+                        await self.writeBatch(batch)
+                        self.state.withLock { $0.batchesInFlight -= 1 }
+                        wake.yield()
+                    }
+                }
+            }
         }
         state.withLock { $0.wake = nil }
         await writePending()
+    }
+
+    /// Everything pending as the next batch, unless `limit` batches are being written already.
+    private func takeBatch(inFlightBelow limit: Int) -> [(Input, CheckedContinuation<Output?, any Error>)]? {
+        state.withLock { state in
+            guard state.batchesInFlight < limit, !state.pending.isEmpty else { return nil }
+            let batch = state.pending
+            state.pending = []
+            state.batchesInFlight += 1
+            state.writing += 1
+            return batch
+        }
     }
 
     /// Whether `run()` writes the batches now.
@@ -85,14 +113,19 @@ final class GroupCommitter<Input: Sendable, Output: Sendable>: Service, Sendable
                 return batch
             }
             guard !batch.isEmpty else { return }
-            do {
-                let outputs = try await write(batch.map(\.0))
-                for (index, entry) in batch.enumerated() { entry.1.resume(returning: outputs[index]) }
-            } catch {
-                for entry in batch { entry.1.resume(throwing: error) }
-            }
-            finishedBatch()
+            await writeBatch(batch)
         }
+    }
+
+    /// Writes a batch taken from `pending` and resumes its callers.
+    private func writeBatch(_ batch: [(Input, CheckedContinuation<Output?, any Error>)]) async {
+        do {
+            let outputs = try await write(batch.map(\.0))
+            for (index, entry) in batch.enumerated() { entry.1.resume(returning: outputs[index]) }
+        } catch {
+            for entry in batch { entry.1.resume(throwing: error) }
+        }
+        finishedBatch()
     }
 
     private func finishedBatch() {

@@ -33,19 +33,66 @@ struct RulesOptions: ParsableArguments {
     }
 }
 
-/// `--db`: the SQLite file.
+/// `--db` (or `HERALD_DB`): the SQLite file, or a `postgres://` URL.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The SQLite database (default: herald.sqlite next to the rules file).")
+    @Option(
+        help: ArgumentHelp(
+            "The SQLite database, or postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…].",
+            discussion: """
+                Without the flag: HERALD_DB; else herald.sqlite next to the rules file. sslmode: disable, \
+                prefer (the default), require or verify-full.
+                """))
     var db: String?
 
-    func path(rules: String) -> String {
+    /// `--db`, else `HERALD_DB`, else nil.
+    func location(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let db { return db }
+        return environment["HERALD_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The SQLite file's path (the default store).
+    func path(rules: String) -> String {
+        if let location = location() { return location }
         return URL(fileURLWithPath: rules).deletingLastPathComponent().appendingPathComponent("herald.sqlite").path
     }
 
+    /// The PostgreSQL database when `--db`/`HERALD_DB` names one; nil for SQLite. A URL that does
+    /// not parse exits 2, saying why with its password masked.
+    func postgresURL() throws -> PostgresURL? {
+        guard let location = location(), PostgresURL.isPostgres(location) else { return nil }
+        do {
+            return try PostgresURL(parsing: location)
+        } catch {
+            printError("error: --db: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Connects to the PostgreSQL store (migrating it), or says why it cannot and exits 1.
+    func connect(_ url: PostgresURL, logger: Logger) async throws -> PostgresStore {
+        do {
+            return try await PostgresStore.connect(url, logger: logger)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     /// Opens the existing store for an operator command, or says there is none and exits 1.
-    func openExisting(rules: String) throws -> any Store {
-        try openExistingSQLite(rules: rules)
+    func openExisting(rules: String) async throws -> any Store {
+        if let url = try postgresURL() {
+            var logger = Logger(label: "herald")
+            logger.logLevel = .error
+            return try await connect(url, logger: logger)
+        }
+        return try openExistingSQLite(rules: rules)
+    }
+
+    /// Exits 2 when the store is PostgreSQL, for the commands only SQLite supports so far.
+    func requireSQLite(command: String, instead: String) throws {
+        guard try postgresURL() != nil else { return }
+        printError("error: herald \(command) works on the SQLite store only; \(instead)")
+        throw ExitCode(2)
     }
 
     /// The embedded SQLite store, for the commands only it supports so far (`prune`, `forget`).

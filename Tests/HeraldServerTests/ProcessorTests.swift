@@ -70,7 +70,7 @@ struct ProcessorTests {
 
     @Test(arguments: StoreKind.allCases)
     func aWebhookBecomesExactlyTheRightMessages(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         _ = try await receive(store, "cod-fulfillment", "03-out_for_delivery.json")
         #expect(try await processor(store).processPending() == 1)
         let messages = try await store.messages(MessageQuery())
@@ -111,7 +111,7 @@ struct ProcessorTests {
 
     @Test(arguments: StoreKind.allCases)
     func staleEventsAndQuietHours(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         for file in ["03-out_for_delivery.json", "05-delivered.json", "06-prepared-late.json"] {
             _ = try await receive(store, "cod-fulfillment", file)
         }
@@ -155,7 +155,7 @@ struct ProcessorTests {
     /// The stock alert's recipient, `${MERCHANT_PHONE}`, is unset here: held, not failed.
     @Test(arguments: StoreKind.allCases)
     func theElebneDeliveredMessageGoesToTheCustomerOfOrderNew(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         for file in try Fixtures.sequence("elebne") { _ = try await receive(store, "elebne", file) }
         try await processor(store).processPending()
         let messages = try await store.messages(MessageQuery())
@@ -174,7 +174,7 @@ struct ProcessorTests {
     /// gives another phone, stored before the processor runs, does not readdress an earlier message.
     @Test(arguments: StoreKind.allCases)
     func theProcessorSeesTheOrderAsOfItsEvent(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         _ = try await receive(store, "elebne", "01-order-new.json")
         _ = try await receive(store, "elebne", "03-order-delivered.json")
         let profile = ruleSet.provider(named: "elebne")!

@@ -35,7 +35,7 @@ struct SuppressionDispatchTests {
         let dispatcher: Dispatcher
     }
 
-    func pipeline(port: Int, concurrency: Int = 32, kind: StoreKind = .sqlite) throws -> Pipeline {
+    func pipeline(port: Int, concurrency: Int = 32, kind: StoreKind = .sqlite) async throws -> Pipeline {
         var environment = Fixtures.environment.values
         environment.merge([
             "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz",
@@ -44,7 +44,7 @@ struct SuppressionDispatchTests {
         let rules = try RuleSet.parse(
             yaml: try Fixtures.shippedRulesText(fakeProviderPort: port), file: "rules.yaml",
             environment: Environment(environment))
-        let store = try kind.open()
+        let store = try await kind.open()
         let logger = logs.logger()
         let fixedNow = now
         return Pipeline(
@@ -77,7 +77,7 @@ struct SuppressionDispatchTests {
     @Test(arguments: StoreKind.allCases)
     func aNumberThatAnswered21610GetsNothingMore(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port, kind: kind)
+            let p = try await pipeline(port: port, kind: kind)
             try await receive(p, "cod-fulfillment", "03-out_for_delivery.json")
             try await p.processor.processPending()
             fake.answer("Messages.json", Self.unsubscribed)
@@ -114,7 +114,7 @@ struct SuppressionDispatchTests {
     @Test(arguments: StoreKind.allCases)
     func aQueuedMessageToANumberSuppressedMeanwhileIsNotSent(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port, kind: kind)
+            let p = try await pipeline(port: port, kind: kind)
             try await receive(p, "cod-fulfillment", "05-delivered.json")
             try await p.processor.processPending()
             #expect(try await p.store.messages(MessageQuery(state: .pending)).count == 1)
@@ -134,7 +134,7 @@ struct SuppressionDispatchTests {
     @Test(arguments: StoreKind.allCases)
     func aChannelEntryLeavesTheOtherChannelsAlone(kind: StoreKind) async throws {
         try await withFake { fake, port in
-            let p = try pipeline(port: port, kind: kind)
+            let p = try await pipeline(port: port, kind: kind)
             try await p.store.addSuppression(
                 Suppression(
                     number: salma, scope: .channel("whatsapp"), reason: "no WhatsApp, please", source: .operator,

@@ -8,8 +8,11 @@ import Testing
 enum ContractFixtures {
     static let now = Date(timeIntervalSince1970: 1_778_414_400)
 
+    /// Loaded once for every test: a load per event holds a thread of the test pool.
+    static let ruleSet = Result { try Fixtures.shippedRuleSet() }
+
     static func incoming(_ provider: String, body: [UInt8]) throws -> IncomingEvent {
-        let profile = try #require(try Fixtures.shippedRuleSet().provider(named: provider))
+        let profile = try #require(try ruleSet.get().provider(named: provider))
         let request = Fixtures.request(provider: provider, body: body)
         return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
     }

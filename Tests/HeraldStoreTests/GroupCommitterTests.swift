@@ -56,4 +56,41 @@ struct GroupCommitterTests {
         #expect(try await committer.submit(7) == 14)
         #expect(batches.written.withLock { $0.count } == before + 1)
     }
+
+    /// A database with concurrent writers (PostgreSQL) has up to `concurrentBatches` batches
+    /// written at once, never more, and every caller still gets its own output.
+    @Test func concurrentBatchesOverlapUpToTheirLimit() async throws {
+        let overlap = Mutex((now: 0, most: 0))
+        let committer = GroupCommitter<Int, Int>(concurrentBatches: 3) { inputs in
+            overlap.withLock { overlap in
+                overlap.now += 1
+                overlap.most = max(overlap.most, overlap.now)
+            }
+            // The first batch waits (5 s at most) for the next one to start beside it.
+            if inputs == [0] {
+                for _ in 0..<5000 where overlap.withLock({ $0.most }) < 2 {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(5))
+            overlap.withLock { $0.now -= 1 }
+            return inputs.map { $0 * 2 }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await committer.run() }
+            while !committer.isRunning { try await Task.sleep(for: .milliseconds(1)) }
+            async let first = committer.submit(0)
+            while overlap.withLock({ $0.now }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            let outputs = try await withThrowingTaskGroup(of: (Int, Int).self) { submissions in
+                for n in 1..<200 { submissions.addTask { (n, try await committer.submit(n)) } }
+                return try await submissions.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(try await first == 0)
+            #expect(outputs == Dictionary(uniqueKeysWithValues: (1..<200).map { ($0, $0 * 2) }))
+            group.cancelAll()
+        }
+        let most = overlap.withLock { $0.most }
+        #expect(most > 1)
+        #expect(most <= 3)
+    }
 }

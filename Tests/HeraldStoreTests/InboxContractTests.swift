@@ -12,7 +12,7 @@ struct InboxContractTests {
     /// Listing by provider, paging in arrival order for export, one event by id, every order.
     @Test(arguments: StoreKind.allCases)
     func eventsAreListedPagedAndFoundByID(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let first = try await F.recordedEventID(store, reference: "ORD-1")
         let second = try await F.recordedEventID(store, reference: "ORD-2")
         #expect(try await store.events(EventQuery(provider: "cod-fulfillment")).map(\.id) == [second, first])
@@ -20,6 +20,11 @@ struct InboxContractTests {
         #expect(try await store.events(EventQuery(limit: 1)).map(\.id) == [second])
         #expect(try await store.eventsAfter(id: first, provider: nil, since: nil, limit: 10).map(\.id) == [second])
         #expect(try await store.eventsAfter(id: 0, provider: "armada", since: nil, limit: 10).isEmpty)
+        // `since` is the time received (the fixtures' requests all at one moment).
+        let received = try #require(try await store.event(id: first)?.receivedAt)
+        let since = try await store.eventsAfter(id: 0, provider: nil, since: received, limit: 10)
+        #expect(since.map(\.id) == [first, second])
+        #expect(try await store.eventsAfter(id: 0, provider: nil, since: received + 1, limit: 10).isEmpty)
         #expect(try await store.event(id: second)?.orderReference == "ORD-2")
         #expect(try await store.event(id: 99) == nil)
         #expect(try await store.orderStates().map(\.reference) == ["ORD-1", "ORD-2"])
@@ -30,7 +35,7 @@ struct InboxContractTests {
     /// the outbox is skipped, so processing again after a crash sends nothing twice.
     @Test(arguments: StoreKind.allCases)
     func completeProcessingInsertsEachIdempotencyKeyOnce(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let first = try await F.recordedEventID(store, reference: "ORD-1")
         let second = try await F.recordedEventID(store, reference: "ORD-2")
         #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [first, second])
@@ -47,6 +52,31 @@ struct InboxContractTests {
         let depths = try await store.queueDepths()
         #expect(depths.messages[.pending] == 3)
         #expect(depths.unprocessedEvents == 0)
+        try await store.close()
+    }
+
+    /// A webhook may carry U+0000 (`"\u0000"` in its JSON), which PostgreSQL's text cannot hold:
+    /// the event and its messages are still stored (the character replaced there), never refused
+    /// at every retry.
+    @Test(arguments: StoreKind.allCases)
+    func aNULCharacterInAWebhookIsStored(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let body = Fixtures.codPayload(reference: "ORD-\\u0000-1", from: "prepared", to: "out_for_delivery")
+        var event = try F.incoming("cod-fulfillment", body: body)
+        #expect(event.orderReference == "ORD-\u{0}-1")
+        event.parseError = nil
+        event.fieldProblems = "order.amount '1\u{0}' is not a readable number"
+        guard case .accepted(let summary) = try await store.record(event) else {
+            Issue.record("not accepted")
+            return
+        }
+        var message = F.message("k\u{0}", eventID: summary.id, reference: "ORD-\u{0}-1")
+        message.text = "Bonjour\u{0}"
+        #expect(try await store.completeProcessing(eventID: summary.id, messages: [message], at: F.now) == 1)
+        let stored = try #require(try await store.event(id: summary.id))
+        #expect(stored.orderReference?.hasPrefix("ORD-") == true)
+        #expect(stored.body == body)
+        #expect(try await store.messages(MessageQuery()).count == 1)
         try await store.close()
     }
 }

@@ -11,7 +11,7 @@ struct OutboxContractTests {
 
     /// A store holding one message per key, due now.
     func store(_ kind: StoreKind, keys: [String]) async throws -> any Store {
-        let store = try kind.open()
+        let store = try await kind.open()
         let eventID = try await F.recordedEventID(store)
         try await store.completeProcessing(
             eventID: eventID, messages: keys.map { F.message($0, eventID: eventID) }, at: F.now)

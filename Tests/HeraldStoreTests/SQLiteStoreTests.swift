@@ -25,7 +25,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func sixRedeliveriesStoreOneEvent(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let body = Fixtures.sample("cod-fulfillment", "delivered.json")
         var outcomes: [RecordOutcome] = []
         for _ in 0..<6 { outcomes.append(try await store.record(incoming("cod-fulfillment", body: body))) }
@@ -43,7 +43,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func armadaTransitionComesFromTheStoredOrderState(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let dispatched = Fixtures.sample("armada", "dispatched.json")
         let delivered = Array(
             String(decoding: dispatched, as: UTF8.self)
@@ -66,7 +66,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func lateArmadaEventIsStaleByTheTransitionsTable(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let dispatched = Fixtures.sample("armada", "dispatched.json")
         let delivered = Array(
             String(decoding: dispatched, as: UTF8.self)
@@ -84,7 +84,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func olderCodEventIsStaleByItsTimestamp(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let newer = Fixtures.codPayload(
             reference: "ORD-7", from: "out_for_delivery", to: "delivered", timestamp: "2026-05-09T15:00:00+02:00")
         let older = Fixtures.codPayload(
@@ -102,7 +102,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func unusableBodyIsStoredAndListedAsFailed(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let truncated = Array(Fixtures.sample("cod-fulfillment", "delivered.json").prefix(80))
         let invalidUTF8: [UInt8] =
             Array(#"{"order":{"reference":"R\#u{1}"#.utf8.prefix(22)) + [0xC3, 0x28] + Array(#""}}"#.utf8)
@@ -120,7 +120,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func anUnreadableAmountIsListedAsFailedButMovesTheOrder(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let text = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
         let body = Array(text.replacingOccurrences(of: #""amount": 1799"#, with: #""amount": "12abc""#).utf8)
         _ = try await store.record(incoming("cod-fulfillment", body: body))
@@ -172,7 +172,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func secretHeadersAreNotStored(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         _ = try await store.record(incoming("armada", body: Fixtures.sample("armada", "dispatched.json")))
         let stored = try #require(try await store.events(EventQuery()).first)
         #expect(stored.headers.first(where: { $0.name == "x-armada-app-id" })?.value == "[redacted]")
@@ -183,7 +183,7 @@ struct SQLiteStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func closedStoreRefusesWrites(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         try await store.close()
         await #expect(throws: StoreError.self) {
             try await store.record(
@@ -206,7 +206,7 @@ struct SQLiteStoreTests {
     /// carries the phone the processor will address, with where it came from.
     @Test(arguments: StoreKind.allCases)
     func aLaterEventInheritsTheCustomerOfItsOrder(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let profile = ruleSet.provider(named: "elebne")!
         for file in ["01-order-new.json", "03-order-delivered.json"] {
             let input = try Fixtures.envelope("elebne", file)

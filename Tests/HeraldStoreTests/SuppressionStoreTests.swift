@@ -21,7 +21,7 @@ struct SuppressionStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func anEveryChannelEntryStopsEveryChannelAndAChannelEntryOnlyItsOwn(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         #expect(try await store.addSuppression(entry(salma)))
         #expect(try await store.addSuppression(entry(rania, .channel("whatsapp"))))
         #expect(try await store.isSuppressed(salma, channel: "sms"))
@@ -35,7 +35,7 @@ struct SuppressionStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func theEveryChannelEntryAnswersAndTheListIsNewestFirst(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         #expect(try await store.addSuppression(entry(salma, .channel("whatsapp"), reason: "whatsapp only")))
         #expect(try await store.addSuppression(entry(salma, at: 10)))
         #expect(try await store.addSuppression(entry(rania, .channel("whatsapp"))))
@@ -72,7 +72,7 @@ struct SuppressionStoreTests {
     /// lifts an operator's), a provider's error never replaces an operator's.
     @Test(arguments: StoreKind.allCases)
     func oneEntryPerNumberAndScope(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let provider = entry(salma, source: .providerError, reason: "twilio 21610: unsubscribed")
         #expect(try await store.addSuppression(provider))
         #expect(try await !store.addSuppression(entry(salma, source: .providerError, reason: "again", at: 10)))
@@ -92,7 +92,7 @@ struct SuppressionStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func removeTakesOneScopeOrEveryEntryOfTheNumber(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         try await store.addSuppression(entry(salma))
         try await store.addSuppression(entry(salma, .channel("whatsapp")))
         try await store.addSuppression(entry(rania))
@@ -112,7 +112,7 @@ struct SuppressionStoreTests {
     /// send that revealed it.
     @Test(arguments: StoreKind.allCases)
     func aSendOutcomeCanSuppressItsRecipient(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let message = OutboxMessage(
             idempotencyKey: "k1", eventID: 1, provider: "cod-fulfillment", orderReference: "ORD-1", rule: "delivered",
             channel: "sms", recipient: salma, locale: "fr", text: "Bonjour", encoding: "GSM-7", segments: 1,
@@ -131,7 +131,7 @@ struct SuppressionStoreTests {
     /// Every state DESIGN.md lists may be stored, `suppressed` among them (v2's CHECK had five).
     @Test(arguments: StoreKind.allCases)
     func aSuppressedMessageIsStoredAndListedByState(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let message = OutboxMessage(
             idempotencyKey: "k2", eventID: 1, provider: "cod-fulfillment", orderReference: "ORD-2", rule: "delivered",
             channel: "sms", recipient: salma, locale: "fr", text: "Bonjour", encoding: "GSM-7", segments: 1,

@@ -26,6 +26,7 @@ extension Herald {
         var force = false
 
         func run() async throws {
+            try storeOptions.requireSQLite(command: "backup", instead: "for PostgreSQL use pg_dump")
             let database = storeOptions.path(rules: rules)
             do {
                 let summary = try SQLiteStore.backup(databaseAt: database, to: out, replacing: force)

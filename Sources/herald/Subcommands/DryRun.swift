@@ -3,6 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldServer
 import HeraldStore
+import Logging
 
 extension Herald {
     struct DryRun: AsyncParsableCommand {
@@ -68,7 +69,14 @@ extension Herald {
             let session = DryRunSession(ruleSet: ruleSet, templates: templates, now: moment, localeOverride: locale)
             if let db {
                 do {
-                    let store = try SQLiteStore.openExisting(path: db)
+                    let store: any Store
+                    if PostgresURL.isPostgres(db) {
+                        var quiet = Logger(label: "herald")
+                        quiet.logLevel = .error
+                        store = try await PostgresStore.connect(PostgresURL(parsing: db), logger: quiet)
+                    } else {
+                        store = try SQLiteStore.openExisting(path: db)
+                    }
                     for state in try await store.orderStates() { session.knowOrder(state) }
                     // The live outbox: a message it already holds would not be sent again.
                     for message in try await store.messages(MessageQuery(limit: Int.max)) {
@@ -82,7 +90,9 @@ extension Herald {
                     }
                     try await store.close()
                 } catch {
-                    printError("\(db): error: \(error)")
+                    // A postgres:// URL is named with its password masked.
+                    let name = PostgresURL.masked(db)
+                    printError("\(name): error: \(error)")
                     throw ExitCode(2)
                 }
             }

@@ -25,7 +25,7 @@ extension Herald {
         var limit: Int = 50
 
         func run() async throws {
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try await storeOptions.openExisting(rules: rules)
             let events = try await store.events(EventQuery(provider: provider, failedOnly: failed, limit: limit))
             try await store.close()
             print(EventTable.render(events, timeZone: displayTime.timeZone(rules: rules)))

@@ -36,7 +36,7 @@ extension Herald {
                 }
                 sinceDate = date
             }
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try await storeOptions.openExisting(rules: rules)
             var written = 0
             var afterID: Int64 = 0
             let manager = FileManager.default

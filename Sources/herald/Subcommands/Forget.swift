@@ -41,6 +41,7 @@ extension Herald {
                 printError("error: '\(LogSafe.redactingPhones(number))': \(problem)")
                 throw ExitCode(2)
             }
+            try storeOptions.requireSQLite(command: "forget", instead: "not supported on PostgreSQL yet")
             let store = try storeOptions.openExistingSQLite(rules: rules)
             let outcome: Result<ForgetCounts, any Error>
             do {

@@ -40,7 +40,7 @@ extension Herald {
                 }
                 wanted = parsed
             }
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try await storeOptions.openExisting(rules: rules)
             let messages = try await store.messages(MessageQuery(orderReference: order, state: wanted, limit: limit))
             try await store.close()
             let zone = displayTime.timeZone(rules: rules)

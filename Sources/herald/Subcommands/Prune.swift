@@ -40,6 +40,7 @@ extension Herald {
                 printError("error: --older-than must be a whole number of days, 1 or more (not '\(olderThan)')")
                 throw ExitCode(2)
             }
+            try storeOptions.requireSQLite(command: "prune", instead: "not supported on PostgreSQL yet")
             let store = try storeOptions.openExistingSQLite(rules: rules)
             let cutoff = RetentionService.cutoff(days: days, now: Date())
             let outcome: Result<PruneCounts, any Error>

@@ -55,7 +55,7 @@ extension Herald {
         }
 
         func run() async throws {
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try await storeOptions.openExisting(rules: rules)
             if let state, let wanted = OutboxMessage.State(rawValue: state) {
                 try await releaseInBulk(store, state: wanted)
                 return

@@ -85,6 +85,11 @@ extension Herald {
                 printError("error: --retention-days must be a whole number of days, 1 or more")
                 throw ExitCode(2)
             }
+            let postgres = try storeOptions.postgresURL()
+            if retentionDays != nil, postgres != nil {
+                printError("error: --retention-days works on the SQLite store only (not supported on PostgreSQL yet)")
+                throw ExitCode(2)
+            }
             let proxies = try parsedTrustedProxies()
             let logger = makeLogger(level: logLevel)
             HeraldMetrics.bootstrap()
@@ -106,13 +111,26 @@ extension Herald {
                     "provider answers 503 until its secret is set",
                     metadata: ["herald.provider": "\(provider.name)"])
             }
-            let dbPath = storeOptions.path(rules: rulesOptions.rules)
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore(path: dbPath)
-            } catch {
-                printError("\(dbPath): error: cannot open the store: \(error)")
-                throw ExitCode(1)
+            let store: any Store
+            let sqlite: SQLiteStore?
+            // What the logs name: the file, or the URL with its password masked.
+            let dbName: String
+            if let url = postgres {
+                var storeLogger = logger
+                storeLogger[metadataKey: "herald.db"] = "\(url)"
+                logger.info("connecting to PostgreSQL", metadata: ["herald.db": "\(url)"])
+                store = try await storeOptions.connect(url, logger: storeLogger)
+                sqlite = nil
+                dbName = url.description
+            } else {
+                let dbPath = storeOptions.path(rules: rulesOptions.rules)
+                do {
+                    let file = try SQLiteStore(path: dbPath)
+                    (store, sqlite, dbName) = (file, file, dbPath)
+                } catch {
+                    printError("\(dbPath): error: cannot open the store: \(error)")
+                    throw ExitCode(1)
+                }
             }
             var configuration = ServerConfiguration(host: host, port: port, maxBodySize: maxBodySize)
             configuration.maxBodySize = maxBodySize
@@ -150,13 +168,15 @@ extension Herald {
                     logger.notice(
                         "herald is listening",
                         metadata: [
-                            "herald.address": "\(host):\(port)", "herald.db": "\(dbPath)",
+                            "herald.address": "\(host):\(port)", "herald.db": "\(dbName)",
                             "herald.trusted_proxies": "\(proxies.isEmpty ? "none" : proxies.description)",
                             "herald.providers": "\(ruleSet.providers.map(\.name).joined(separator: ","))",
                         ])
                 })
             do {
-                let retention = retentionDays.map { RetentionService(store: store, days: $0, logger: logger) }
+                let retention = retentionDays.flatMap { days in
+                    sqlite.map { RetentionService(store: $0, days: days, logger: logger) }
+                }
                 try await runUntilStopped(
                     app, configuration: configuration, logger: logger, services: retention.map { [$0] } ?? [])
             } catch let error as ServeError {

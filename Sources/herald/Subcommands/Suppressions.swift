@@ -48,7 +48,7 @@ extension Herald {
 
         func run() async throws {
             let number = try validatedNumber()
-            let store = try storeOptions.openExisting(rules: rules)
+            let store = try await storeOptions.openExisting(rules: rules)
             let outcome: Result<Void, any Error>
             do {
                 outcome = .success(try await perform(on: store, number: number))

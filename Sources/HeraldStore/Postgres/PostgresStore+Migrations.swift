@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The schema, one migration per change; a shipped migration never changes.
+///
+/// The tables, columns and UNIQUE keys are SQLite's (`SQLiteStore+Migrations.swift`) as they
+/// stand after its v9, types translated: times stay epoch seconds (`DOUBLE PRECISION`), BLOB is
+/// BYTEA, `stale` a BOOLEAN, ids are identity columns.
+extension PostgresStore {
+    /// The advisory lock every instance takes to migrate ("HERALD"); a transaction-scoped lock, so
+    /// it is released with the commit or rollback and cannot leak into the pool.
+    static let migrationLock: Int64 = 0x4845_5241_4C44
+
+    /// Each version with its statements, one per query (the extended protocol takes one at a time).
+    static let migrations: [(version: String, statements: [String])] = [
+        (
+            "v1-schema",
+            [
+                """
+                CREATE TABLE events (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    provider TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL,
+                    delivery_id TEXT,
+                    received_at DOUBLE PRECISION NOT NULL,
+                    remote_address TEXT,
+                    headers TEXT NOT NULL,
+                    body BYTEA NOT NULL,
+                    event TEXT,
+                    order_reference TEXT,
+                    status TEXT,
+                    previous_status TEXT,
+                    occurred_at DOUBLE PRECISION,
+                    parse_error TEXT,
+                    stale BOOLEAN NOT NULL DEFAULT FALSE,
+                    deliveries INTEGER NOT NULL DEFAULT 1,
+                    processed_at DOUBLE PRECISION,
+                    field_problems TEXT,
+                    inherited TEXT,
+                    redacted_at DOUBLE PRECISION,
+                    UNIQUE (provider, dedupe_key)
+                )
+                """,
+                "CREATE INDEX events_unprocessed ON events(id) WHERE processed_at IS NULL",
+                "CREATE INDEX events_order ON events(provider, order_reference)",
+                """
+                CREATE TABLE orders (
+                    provider TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    occurred_at DOUBLE PRECISION,
+                    event_id BIGINT NOT NULL REFERENCES events(id),
+                    updated_at DOUBLE PRECISION NOT NULL,
+                    remembered TEXT,
+                    PRIMARY KEY (provider, reference)
+                )
+                """,
+                """
+                CREATE TABLE messages (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    event_id BIGINT NOT NULL REFERENCES events(id),
+                    provider TEXT NOT NULL,
+                    order_reference TEXT,
+                    rule TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    recipient TEXT NOT NULL,
+                    locale TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    encoding TEXT,
+                    segments INTEGER,
+                    state TEXT NOT NULL CHECK (state IN (
+                        'pending', 'sending', 'unknown', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'held',
+                        'suppressed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DOUBLE PRECISION,
+                    lease_expires_at DOUBLE PRECISION,
+                    last_error TEXT,
+                    provider_message_id TEXT,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    sent_at DOUBLE PRECISION,
+                    whatsapp TEXT,
+                    attempted_at DOUBLE PRECISION
+                )
+                """,
+                "CREATE INDEX messages_due ON messages(state, next_attempt_at)",
+                "CREATE INDEX messages_order ON messages(order_reference)",
+                "CREATE INDEX messages_event ON messages(event_id)",
+                """
+                CREATE TABLE suppressions (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    number TEXT NOT NULL,
+                    channel TEXT,
+                    reason TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX suppressions_scope ON suppressions(number, COALESCE(channel, ''))",
+                "CREATE TABLE settings (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",
+            ]
+        )
+    ]
+
+    /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second
+    /// instance starting meanwhile waits, then finds them applied.
+    /// With `schema`, the tables go there (created when missing; the pool's `search_path` names it).
+    static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws {
+        try await unwrapped {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+                if let schema {
+                    guard schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                        throw StoreError("a schema name is lowercase letters, digits and _: \(schema)")
+                    }
+                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+                }
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                    """, logger: logger)
+                var applied: Set<String> = []
+                for try await version in try await connection.query(
+                    "SELECT version FROM schema_migrations", logger: logger
+                ).decode(String.self) {
+                    applied.insert(version)
+                }
+                for (version, statements) in migrations where !applied.contains(version) {
+                    for statement in statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    let now = Date().timeIntervalSince1970
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(now))",
+                        logger: logger)
+                    logger.info("database migrated", metadata: ["herald.migration": "\(version)"])
+                }
+            }
+        }
+    }
+}
