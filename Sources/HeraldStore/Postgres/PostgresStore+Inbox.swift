@@ -156,17 +156,21 @@ extension PostgresStore {
                 for (eventID, messages) in batch {
                     var flags: [Bool] = []
                     for message in messages.map(\.storableInPostgres) {
+                        // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
+                        // brought over) was sent once already: it is never inserted again.
                         let rows = try await connection.query(
                             """
                             INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
                                                   recipient, locale, text, encoding, segments, state, next_attempt_at,
                                                   last_error, created_at, whatsapp)
-                            VALUES (\(message.idempotencyKey), \(message.eventID), \(message.provider),
-                                    \(message.orderReference), \(message.rule), \(message.channel),
-                                    \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
-                                    \(message.segments), \(message.state.rawValue),
-                                    \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
-                                    \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json))
+                            SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
+                                   \(message.orderReference), \(message.rule), \(message.channel),
+                                   \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
+                                   \(message.segments), \(message.state.rawValue),
+                                   \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
+                                   \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
+                            WHERE NOT EXISTS (
+                                SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
                             ON CONFLICT (idempotency_key) DO NOTHING
                             RETURNING id
                             """, logger: logger

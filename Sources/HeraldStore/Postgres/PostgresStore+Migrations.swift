@@ -5,7 +5,7 @@ import PostgresNIO
 /// The schema, one migration per change; a shipped migration never changes.
 ///
 /// The tables, columns and UNIQUE keys are SQLite's (`SQLiteStore+Migrations.swift`) as they
-/// stand after its v9, types translated: times stay epoch seconds (`DOUBLE PRECISION`), BLOB is
+/// stand after its v10, types translated: times stay epoch seconds (`DOUBLE PRECISION`), BLOB is
 /// BYTEA, `stale` a BOOLEAN, ids are identity columns.
 extension PostgresStore {
     /// The advisory lock every instance takes to migrate ("HERALD"); a transaction-scoped lock, so
@@ -100,7 +100,10 @@ extension PostgresStore {
                 "CREATE UNIQUE INDEX suppressions_scope ON suppressions(number, COALESCE(channel, ''))",
                 "CREATE TABLE settings (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",
             ]
-        )
+        ),
+        // SQLite's v10: the idempotency keys of pruned messages, which `completeProcessing` keeps
+        // refusing once their rows are gone (`herald copy` brings them over from an SQLite file).
+        ("v2-pruned-keys", ["CREATE TABLE pruned_keys (idempotency_key TEXT PRIMARY KEY)"]),
     ]
 
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second

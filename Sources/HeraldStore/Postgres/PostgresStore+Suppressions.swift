@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
 
 /// The suppression list. `herald forget` (which keeps opt-outs as hashes) is SQLite-only so far,
-/// so every number here is stored as itself.
+/// but a database `herald copy` filled from an SQLite file may hold hashed entries and the
+/// secret that made them (`settings`): every lookup matches a number's hash too, as SQLite's do.
 extension PostgresStore {
     @discardableResult
     public func addSuppression(_ entry: Suppression) async throws -> Bool {
@@ -19,41 +21,60 @@ extension PostgresStore {
     @discardableResult
     public func removeSuppressions(number: String, scope: Suppression.Scope?) async throws -> [Suppression] {
         guard !isClosedNow else { throw StoreError.closed }
-        let number = number.storableInPostgres
+        let forms = try await storedForms(of: [number.storableInPostgres])
         let rows = try await client.query(
             """
             DELETE FROM suppressions
-            WHERE number = \(number) AND (\(scope == nil) OR channel IS NOT DISTINCT FROM \(scope?.channel))
+            WHERE number = ANY(\(Array(forms.keys)))
+                AND (\(scope == nil) OR channel IS NOT DISTINCT FROM \(scope?.channel))
             RETURNING *
             """, logger: logger
         ).collect()
         let removed = try rows.map { row in
             (id: try PostgresColumns(row)("id", as: Int64.self), entry: try Self.suppression(row))
         }
-        return removed.sorted { $0.id < $1.id }.map(\.entry)
+        return removed.sorted { $0.id < $1.id }.map { SQLiteStore.unhashed($0.entry, forms) }
     }
 
     public func suppressions(numbers: [String]?) async throws -> [Suppression] {
         guard !isClosedNow else { throw StoreError.closed }
-        let numbers = numbers?.map(\.storableInPostgres)
+        var forms: [String: String]?
+        if let numbers { forms = try await storedForms(of: numbers.map(\.storableInPostgres)) }
         return try await client.query(
             """
-            SELECT * FROM suppressions WHERE (\(numbers == nil) OR number = ANY(\(numbers ?? [])))
+            SELECT * FROM suppressions WHERE (\(forms == nil) OR number = ANY(\(forms.map { Array($0.keys) } ?? [])))
             ORDER BY created_at DESC, id DESC
             """, logger: logger
-        ).collect().map(Self.suppression)
+        ).collect().map { SQLiteStore.unhashed(try Self.suppression($0), forms ?? [:]) }
     }
 
     public func suppression(for number: String, channel: String) async throws -> Suppression? {
         guard !isClosedNow else { throw StoreError.closed }
-        let (number, channel) = (number.storableInPostgres, channel.storableInPostgres)
+        let forms = try await storedForms(of: [number.storableInPostgres])
+        let channel = channel.storableInPostgres
         // The every-channel entry first: it is the one an operator lifts.
         return try await client.query(
             """
-            SELECT * FROM suppressions WHERE number = \(number) AND (channel IS NULL OR channel = \(channel))
+            SELECT * FROM suppressions
+            WHERE number = ANY(\(Array(forms.keys))) AND (channel IS NULL OR channel = \(channel))
             ORDER BY channel NULLS FIRST LIMIT 1
             """, logger: logger
-        ).collect().first.map(Self.suppression)
+        ).collect().first.map { SQLiteStore.unhashed(try Self.suppression($0), forms) }
+    }
+
+    /// The forms `numbers` may be stored in, each to its number: itself, and its hash when the
+    /// database has the secret of `NumberHash` (copied from an SQLite file where `herald forget` ran).
+    func storedForms(of numbers: [String]) async throws -> [String: String] {
+        var forms = Dictionary(numbers.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await client.query(
+            "SELECT value FROM settings WHERE name = \(NumberHash.settingName)", logger: logger
+        ).collect()
+        if let row = rows.first {
+            let secret = try row.decode(ByteBuffer.self)
+            let hash = NumberHash(key: SymmetricKey(data: Data(secret.readableBytesView)))
+            for number in numbers { forms[hash.hash(number)] = number }
+        }
+        return forms
     }
 
     /// Adds `entry` inside a transaction (alone, or with the send outcome that revealed it).
