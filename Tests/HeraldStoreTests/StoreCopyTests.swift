@@ -15,7 +15,7 @@ struct StoreCopyTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-copy-\(UUID()).sqlite").path
 
     /// The SQLite store: a pruned event (its message's key in `pruned_keys`), an event delivered
-    /// twice with messages in five states, a stale event, an operator's suppression and a
+    /// twice with messages in six states, a stale event, an operator's suppression and a
     /// forgotten number's.
     func makeSource() async throws -> (redelivered: IncomingEvent, messages: [OutboxMessage]) {
         let store = try SQLiteStore(path: path)
@@ -33,12 +33,14 @@ struct StoreCopyTests {
         let event = summary.id
         var sent = F.message("k-sent", eventID: event, reference: "ORD-2")
         sent.createdAt = later
-        _ = try await store.completeProcessing(eventID: event, messages: [sent], at: F.now)
+        // A dispatcher claimed two messages and died after sending one: the other stays `sending`, leased.
+        var sending = F.message("k-sending", eventID: event, reference: "ORD-2")
+        sending.createdAt = later
+        _ = try await store.completeProcessing(eventID: event, messages: [sent, sending], at: F.now)
         let claimed = try await store.claimDue(now: F.now, limit: 10, lease: 60)
-        try await store.record(
-            DeliveryUpdate(state: .sent, providerMessageID: "SM1"), messageID: try #require(claimed.first).message.id,
-            at: F.now)
-        var messages = [sent]
+        let sentID = try #require(claimed.first { $0.message.idempotencyKey == "k-sent" }).message.id
+        try await store.record(DeliveryUpdate(state: .sent, providerMessageID: "SM1"), messageID: sentID, at: F.now)
+        var messages = [sent, sending]
         for (key, state) in [("k-pending", OutboxMessage.State.pending), ("k-unknown", .unknown), ("k-held", .held)]
             + [("k-failed", .failed)]
         {
@@ -46,7 +48,7 @@ struct StoreCopyTests {
             message.createdAt = later
             messages.append(message)
         }
-        _ = try await store.completeProcessing(eventID: event, messages: Array(messages.dropFirst()), at: F.now)
+        _ = try await store.completeProcessing(eventID: event, messages: Array(messages.dropFirst(2)), at: F.now)
         try await store.addSuppression(
             Suppression(number: Self.optedOut, reason: "asked by phone", source: .operator, createdAt: F.now))
         try await store.addSuppression(
@@ -64,7 +66,7 @@ struct StoreCopyTests {
         let target = try await PostgresTestDatabase.open()
         let summary = try await target.copy(fromSQLiteAt: path, pageSize: 2)
         var expected = CopySummary()
-        (expected.events, expected.orders, expected.messages) = (3, 2, 5)
+        (expected.events, expected.orders, expected.messages) = (3, 2, 6)
         (expected.suppressions, expected.settings, expected.prunedKeys) = (2, 1, 1)
         #expect(summary == expected)
 
@@ -97,8 +99,12 @@ struct StoreCopyTests {
         #expect(try await target.completeProcessing(eventID: pruned.eventID, messages: [pruned], at: F.now) == 0)
 
         // Only the pending message is due: the sent one is not sent again.
-        let claimed = try await target.claimDue(now: F.now.addingTimeInterval(1), limit: 10, lease: 60)
+        let claimed = try await target.claimDue(now: F.now.addingTimeInterval(1), limit: 10, lease: 3600)
         #expect(claimed.map(\.message.idempotencyKey) == ["k-pending"])
+        // The `sending` one kept its lease: once it ends, it is recovered (its outcome unknown), as on SQLite.
+        let recovered = try await target.claimDue(now: F.now.addingTimeInterval(120), limit: 10, lease: 60)
+        #expect(recovered.map(\.message.idempotencyKey) == ["k-sending"])
+        #expect(recovered.first?.recovered == true)
 
         // The forgotten number's opt-out still matches (its hash's secret came along).
         #expect(try await target.isSuppressed(Self.forgotten, channel: "sms"))
