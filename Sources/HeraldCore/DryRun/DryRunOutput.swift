@@ -200,7 +200,7 @@ extension CanonicalEvent {
     public var json: JSONValue {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.format($0)) } ?? .null }
-        func number(_ value: Decimal?) -> JSONValue { value.map { .number("\($0)") } ?? .null }
+        func number(_ value: Decimal?) -> JSONValue { value.map { .number($0.plainText) } ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("provider", .string(provider)),
             ("event", text(event)),

@@ -160,7 +160,7 @@ extension CanonicalEvent {
         case .orderReference: return order.reference
         case .orderStatus: return order.status
         case .orderPreviousStatus: return order.previousStatus
-        case .orderAmount: return order.amount.map { "\($0.value)" }
+        case .orderAmount: return order.amount.map { $0.value.plainText }
         case .orderCurrency: return order.amount?.currency
         case .orderTrackingNumber: return order.trackingNumber
         case .orderTrackingURL: return order.trackingURL
