@@ -12,8 +12,13 @@ public struct CapturedInput: Sendable {
     public var receivedAt: Date?
     /// False for a bare body: there is nothing to verify.
     public var isEnvelope: Bool
+    /// A bare body as `decode` parsed it (to tell it from an envelope), so that it is not parsed
+    /// again; nil for an envelope's body and for a body that is not JSON.
+    public var parsedBody: JSONValue?
 
-    public init(name: String, provider: String, headers: [HeaderField], body: [UInt8], receivedAt: Date?, isEnvelope: Bool) {
+    public init(
+        name: String, provider: String, headers: [HeaderField], body: [UInt8], receivedAt: Date?, isEnvelope: Bool
+    ) {
         self.name = name
         self.provider = provider
         self.headers = headers
@@ -33,16 +38,24 @@ public struct CapturedInput: Sendable {
         } catch {
             // Not JSON at all: still a body a provider could have sent (it is stored that way too).
             guard let provider = providerOverride ?? folderProvider else {
-                return .failure(CaptureError("\(error.description); and no provider: pass --provider or put it in samples/<provider>/"))
+                return .failure(
+                    CaptureError(
+                        "\(error.description); and no provider: pass --provider or put it in samples/<provider>/"))
             }
-            return .success(CapturedInput(name: name, provider: provider, headers: [], body: bytes, receivedAt: nil, isEnvelope: false))
+            return .success(
+                CapturedInput(
+                    name: name, provider: provider, headers: [], body: bytes, receivedAt: nil, isEnvelope: false))
         }
         let isEnvelope = json["body"] != nil || json["body_base64"] != nil
         guard isEnvelope else {
             guard let provider = providerOverride ?? folderProvider else {
-                return .failure(CaptureError("no provider for a bare body: pass --provider or put it in samples/<provider>/"))
+                return .failure(
+                    CaptureError("no provider for a bare body: pass --provider or put it in samples/<provider>/"))
             }
-            return .success(CapturedInput(name: name, provider: provider, headers: [], body: bytes, receivedAt: nil, isEnvelope: false))
+            var input = CapturedInput(
+                name: name, provider: provider, headers: [], body: bytes, receivedAt: nil, isEnvelope: false)
+            input.parsedBody = json
+            return .success(input)
         }
         let body: [UInt8]
         if let encoded = json["body_base64"] {
@@ -52,7 +65,9 @@ public struct CapturedInput: Sendable {
             body = Array(data)
         } else {
             guard case .string(let text)? = json["body"] else {
-                return .failure(CaptureError("envelope: body must be the raw body as a string (or body_base64), found \(json["body"].map(Self.kind) ?? "nothing")"))
+                let found = json["body"].map(Self.kind) ?? "nothing"
+                return .failure(
+                    CaptureError("envelope: body must be the raw body as a string (or body_base64), found \(found)"))
             }
             body = Array(text.utf8)
         }
@@ -87,7 +102,9 @@ public struct CapturedInput: Sendable {
             }
             receivedAt = date
         }
-        return .success(CapturedInput(name: name, provider: provider, headers: headers, body: body, receivedAt: receivedAt, isEnvelope: true))
+        return .success(
+            CapturedInput(
+                name: name, provider: provider, headers: headers, body: body, receivedAt: receivedAt, isEnvelope: true))
     }
 
     static func kind(_ value: JSONValue) -> String {
@@ -102,7 +119,9 @@ public struct CapturedInput: Sendable {
     }
 
     /// The envelope `herald export` writes: raw body byte for byte (as text when it is UTF-8).
-    public static func envelope(provider: String, headers: [HeaderField], body: [UInt8], receivedAt: Date, deliveryID: String?) -> String {
+    public static func envelope(
+        provider: String, headers: [HeaderField], body: [UInt8], receivedAt: Date, deliveryID: String?
+    ) -> String {
         var members: [(key: String, value: JSONValue)] = [
             ("provider", .string(provider)),
             ("received_at", .string(Timestamp.format(receivedAt))),

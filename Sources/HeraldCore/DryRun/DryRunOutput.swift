@@ -3,14 +3,29 @@ import Foundation
 extension DryRunResult {
     /// One line of `--format json`: DESIGN.md's keys in DESIGN.md's order, then Herald's extras.
     public func jsonLine() -> String {
+        var out: [UInt8] = []
+        appendJSONLine(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `jsonLine()`'s UTF-8 (no newline) to `out`, with no intermediate string: a
+    /// dry-run of a month appends every line to one reused output buffer.
+    public func appendJSONLine(to out: inout [UInt8]) {
         var members: [(key: String, value: JSONValue)] = [
             ("input", .string(input)),
             ("provider", provider.map(JSONValue.string) ?? .null),
             ("verification", .string(verification.rawValue)),
             ("event", event.map(\.json) ?? .null),
-            ("rules", .array(rules.map { rule in
-                .object([("id", .string(rule.id)), ("matched", .bool(rule.matched)), ("reason", rule.reason.map(JSONValue.string) ?? .null)])
-            })),
+            (
+                "rules",
+                .array(
+                    rules.map { rule in
+                        .object([
+                            ("id", .string(rule.id)), ("matched", .bool(rule.matched)),
+                            ("reason", rule.reason.map(JSONValue.string) ?? .null),
+                        ])
+                    })
+            ),
             ("messages", .array(messages.map(\.json))),
             ("errors", .array(errors.map(JSONValue.string))),
         ]
@@ -23,7 +38,7 @@ extension DryRunResult {
             return (value.field.rawValue, .object([("from", .string(value.source.from)), ("event", event)]))
         }
         members.append(("inherited", .object(sources)))
-        return JSONValue.object(members).serialized()
+        JSONValue.object(members).write(into: &out)
     }
 
     /// Why a refused input lists no message.
@@ -52,7 +67,9 @@ extension DryRunResult {
             let label = index == 0 ? "  inherit  " : "           "
             lines.append(label + "\(value.field.rawValue): from \(value.source.description)")
         }
-        if let duplicateOf { lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new") }
+        if let duplicateOf {
+            lines.append("  note     duplicate of \(duplicateOf): the worker would store nothing new")
+        }
         if stale { lines.append("  note     stale: older than the order's known status, sends nothing") }
         if refused { lines.append("  note     not sent: \(Self.refusedReason) (rules shown for reference)") }
         for error in errors { lines.append("  error    \(error)") }
@@ -71,7 +88,8 @@ extension DryRunResult {
             }
             lines.append(head)
             if let call = m.whatsapp {
-                lines.append("           WhatsApp template \(call.name) (\(call.language)) with [\(call.parameters.joined(separator: ", "))]")
+                let parameters = call.parameters.joined(separator: ", ")
+                lines.append("           WhatsApp template \(call.name) (\(call.language)) with [\(parameters)]")
             }
             if let deferred = message.planned.deferredUntil {
                 lines.append("           deferred until \(Timestamp.format(deferred)) (quiet hours)")
@@ -120,12 +138,16 @@ extension DryRunMessage {
             members.append(("ucs2_because_more", .number("\(encoding.ucs2BecauseMore)")))
         }
         members.append(("locale_reason", .string(m.localeReason)))
-        members.append(("whatsapp", m.whatsapp.map { call in
-            .object([
-                ("name", .string(call.name)), ("language", .string(call.language)),
-                ("parameters", .array(call.parameters.map(JSONValue.string))),
-            ])
-        } ?? .null))
+        members.append(
+            (
+                "whatsapp",
+                m.whatsapp.map { call in
+                    .object([
+                        ("name", .string(call.name)), ("language", .string(call.language)),
+                        ("parameters", .array(call.parameters.map(JSONValue.string))),
+                    ])
+                } ?? .null
+            ))
         members.append(("duplicate_of", duplicateOf.map(JSONValue.string) ?? .null))
         members.append(("missing_variables", .array(m.missingVariables.map(JSONValue.string))))
         members.append(("problems", .array(m.problems.map(JSONValue.string))))
@@ -178,37 +200,47 @@ extension CanonicalEvent {
     public var json: JSONValue {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.format($0)) } ?? .null }
-        func number(_ value: Decimal?) -> JSONValue { value.map { .number("\($0)") } ?? .null }
+        func number(_ value: Decimal?) -> JSONValue { value.map { .number($0.plainText) } ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("provider", .string(provider)),
             ("event", text(event)),
             ("occurred_at", date(occurredAt)),
             ("received_at", date(receivedAt)),
             ("sandbox", .bool(sandbox)),
-            ("order", .object([
-                ("reference", text(order.reference)),
-                ("status", text(order.status)),
-                ("previous_status", text(order.previousStatus)),
-                ("status_group", text(order.statusGroup)),
-                ("amount", number(order.amount?.majorUnits)),
-                ("currency", text(order.amount?.currency)),
-                ("tracking_number", text(order.trackingNumber)),
-                ("tracking_url", text(order.trackingURL)),
-                ("delivery_notes", text(order.deliveryNotes)),
-                ("created_at", date(order.createdAt)),
-                ("cancellation_reason", text(order.cancellationReason)),
-            ])),
-            ("customer", .object([
-                ("name", text(customer.name)), ("phone", text(customer.phone)), ("city", text(customer.city)),
-                ("address", text(customer.address)), ("locale", text(customer.locale)),
-            ])),
-            ("driver", .object([("name", text(driver.name)), ("phone", text(driver.phone))])),
-            ("items", .array(items.map { item in
+            (
+                "order",
                 .object([
-                    ("name", text(item.name)), ("sku", text(item.sku)), ("quantity", number(item.quantity)),
-                    ("price", number(item.price)),
+                    ("reference", text(order.reference)),
+                    ("status", text(order.status)),
+                    ("previous_status", text(order.previousStatus)),
+                    ("status_group", text(order.statusGroup)),
+                    ("amount", number(order.amount?.majorUnits)),
+                    ("currency", text(order.amount?.currency)),
+                    ("tracking_number", text(order.trackingNumber)),
+                    ("tracking_url", text(order.trackingURL)),
+                    ("delivery_notes", text(order.deliveryNotes)),
+                    ("created_at", date(order.createdAt)),
+                    ("cancellation_reason", text(order.cancellationReason)),
                 ])
-            })),
+            ),
+            (
+                "customer",
+                .object([
+                    ("name", text(customer.name)), ("phone", text(customer.phone)), ("city", text(customer.city)),
+                    ("address", text(customer.address)), ("locale", text(customer.locale)),
+                ])
+            ),
+            ("driver", .object([("name", text(driver.name)), ("phone", text(driver.phone))])),
+            (
+                "items",
+                .array(
+                    items.map { item in
+                        .object([
+                            ("name", text(item.name)), ("sku", text(item.sku)), ("quantity", number(item.quantity)),
+                            ("price", number(item.price)),
+                        ])
+                    })
+            ),
         ]
         // Only when there are some, so that the usual line keeps DESIGN.md's keys.
         if !invalidFields.isEmpty {

@@ -174,7 +174,7 @@ public final class DryRunSession {
                 }
             }
         }
-        let normalized = profile.normalize(request)
+        let normalized = profile.normalize(request, parsedBody: input.parsedBody)
         if let problem = normalized.parseError { result.errors.append(problem) }
         guard var event = normalized.event else { return result }
         if result.refused {

@@ -24,13 +24,20 @@ extension ProviderProfile {
     /// Reads `request` into the canonical event. Never fails: a body that cannot be used still
     /// yields a dedupe key (a hash of the raw bytes) and the reason, so it can be stored.
     public func normalize(_ request: WebhookRequest) -> NormalizedWebhook {
+        normalize(request, parsedBody: nil)
+    }
+
+    /// `parsedBody`, when given, is `request.body` already parsed (a bare body dry-run read as JSON
+    /// to tell it from an envelope): each body is parsed once.
+    public func normalize(_ request: WebhookRequest, parsedBody: JSONValue?) -> NormalizedWebhook {
         let deliveryID = self.deliveryID?.value(in: request, body: nil)?.scalarText
         let body: JSONValue
-        do {
-            body = try JSONParser.parse(request.body)
+        do throws(JSONParseError) {
+            if let parsedBody { body = parsedBody } else { body = try JSONParser.parse(request.body) }
         } catch {
             return NormalizedWebhook(
-                event: nil, parseError: error.description, dedupeKey: Self.bodyHash(request.body), deliveryID: deliveryID)
+                event: nil, parseError: error.description, dedupeKey: Self.bodyHash(request.body),
+                deliveryID: deliveryID)
         }
         var problems: [String] = []
         let event = canonicalEvent(from: body, request: request, problems: &problems)
@@ -67,7 +74,9 @@ extension ProviderProfile {
 
     func canonicalEvent(from body: JSONValue, request: WebhookRequest, problems: inout [String]) -> CanonicalEvent {
         func text(_ field: CanonicalField) -> String? {
-            guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else { return nil }
+            guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else {
+                return nil
+            }
             let trimmed = Self.trimmed(s)
             return trimmed.isEmpty ? nil : trimmed
         }
@@ -90,8 +99,8 @@ extension ProviderProfile {
                     !reading.currencies.contains(orderCurrency.uppercased())
                 {
                     let named = reading.currencies.sorted().joined(separator: "/")
-                    invalid[path] =
-                        "\(path) '\(value.scalarText ?? "")' is in \(named), not in the order's currency \(orderCurrency)"
+                    let written = value.scalarText ?? ""
+                    invalid[path] = "\(path) '\(written)' is in \(named), not in the order's currency \(orderCurrency)"
                     return nil
                 }
                 return reading
@@ -151,7 +160,7 @@ extension CanonicalEvent {
         case .orderReference: return order.reference
         case .orderStatus: return order.status
         case .orderPreviousStatus: return order.previousStatus
-        case .orderAmount: return order.amount.map { "\($0.value)" }
+        case .orderAmount: return order.amount.map { $0.value.plainText }
         case .orderCurrency: return order.amount?.currency
         case .orderTrackingNumber: return order.trackingNumber
         case .orderTrackingURL: return order.trackingURL

@@ -71,6 +71,9 @@ public enum Timestamp {
         guard (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60 else {
             return nil
         }
+        if let offsetSeconds, let seconds = utcSeconds(year, month, day, hour, minute, second, offset: offsetSeconds) {
+            return Date(timeIntervalSince1970: Double(seconds)).addingTimeInterval(Double(nanos) / 1e9)
+        }
         var components = DateComponents()
         components.year = year
         components.month = month
@@ -84,6 +87,29 @@ public enum Timestamp {
             calendar.component(.day, from: date) == day
         else { return nil }
         return date.addingTimeInterval(Double(nanos) / 1e9)
+    }
+
+    /// Seconds since 1970 of a local time at a fixed offset, by arithmetic; nil where only a
+    /// `Calendar` answers as `parse` must (before 1900: the Julian cutover; an offset beyond the
+    /// ±18 h `TimeZone` accepts) or for a day the month does not have.
+    ///
+    /// Measured: a `Calendar` built per timestamp took 3 % of a dry-run of 20 000 envelopes
+    /// (three timestamps each); nearly every provider timestamp carries its offset.
+    static func utcSeconds(
+        _ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int, offset: Int
+    ) -> Int? {
+        guard year >= 1900, abs(offset) <= 18 * 3600 else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= lengths[month - 1] else { return nil }
+        // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = y / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return days * 86_400 + hour * 3600 + minute * 60 + second - offset
     }
 
     /// `2026-05-09T11:00:00.000+01:00`: the local time in `timeZone` with its offset, for people to read;

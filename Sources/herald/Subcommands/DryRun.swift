@@ -34,7 +34,8 @@ extension Herald {
         @Option(help: "text (for people) or json (JSON Lines, one object per input).")
         var format: Format = .text
 
-        @Option(help: "The moment quiet hours are judged at, ISO 8601 (default: each envelope's received_at, else now).")
+        @Option(
+            help: "The moment quiet hours are judged at, ISO 8601 (default: each envelope's received_at, else now).")
         var now: String?
 
         @Option(help: "Render every message in this locale.")
@@ -80,7 +81,8 @@ extension Herald {
                     for state in try await store.orderStates() { session.knowOrder(state) }
                     // The live outbox: a message it already holds would not be sent again.
                     for message in try await store.messages(MessageQuery(limit: Int.max)) {
-                        session.knowMessage(idempotencyKey: message.idempotencyKey, source: "outbox message \(message.id)")
+                        session.knowMessage(
+                            idempotencyKey: message.idempotencyKey, source: "outbox message \(message.id)")
                     }
                     // The live suppression list: a message to a number on it would not be sent.
                     for entry in try await store.suppressions(numbers: nil) {
@@ -99,7 +101,7 @@ extension Herald {
 
             var jsonLines: [String] = []
             var anyFailed = false
-            let output = FileHandle.standardOutput
+            var output = OutputBuffer()
             for file in InputFiles.list(paths) {
                 let result: DryRunResult
                 switch InputFiles.read(file, maxSize: Self.maxInputSize) {
@@ -107,7 +109,9 @@ extension Herald {
                     result = session.unreadable(file.display, error.message)
                 case .success(let bytes):
                     let folderProvider = file.folder.flatMap { ruleSet.provider(named: $0) == nil ? nil : $0 }
-                    switch CapturedInput.decode(name: file.display, bytes: bytes, providerOverride: provider, folderProvider: folderProvider) {
+                    switch CapturedInput.decode(
+                        name: file.display, bytes: bytes, providerOverride: provider, folderProvider: folderProvider)
+                    {
                     case .failure(let error): result = session.unreadable(file.display, error.message)
                     case .success(let input): result = session.process(input)
                     }
@@ -115,15 +119,18 @@ extension Herald {
                 anyFailed = anyFailed || result.failed
                 switch format {
                 case .json:
-                    let line = result.jsonLine()
-                    if expect != nil { jsonLines.append(line) }
-                    output.write(Data((line + "\n").utf8))
+                    let start = output.bytes.count
+                    output.append { result.appendJSONLine(to: &$0) }
+                    if expect != nil { jsonLines.append(String(decoding: output.bytes[start...], as: UTF8.self)) }
+                    output.append("\n")
                 case .text:
-                    output.write(Data((result.textBlock(phone: { reveal ? $0 : LogSafe.phone($0) }) + "\n\n").utf8))
+                    output.append(result.textBlock(phone: { reveal ? $0 : LogSafe.phone($0) }) + "\n\n")
                     if expect != nil { jsonLines.append(result.jsonLine()) }
                 }
+                try output.flushIfFull()
             }
-            if format == .text { print(session.summary.text) }
+            if format == .text { output.append(session.summary.text + "\n") }
+            try output.flush()
             if let expect {
                 let differences = try ExpectedOutput.compare(actual: jsonLines, expectedFile: expect)
                 if !differences.isEmpty {
@@ -139,64 +146,6 @@ extension Herald {
     }
 }
 
-/// The files a dry-run reads, in order.
-enum InputFiles {
-    struct File {
-        var path: String
-        /// As shown in the output: the path as the user wrote it, joined with the relative name.
-        var display: String
-        /// The name of the folder holding the file (a provider name in samples/<provider>/).
-        var folder: String?
-    }
-
-    static func list(_ paths: [String]) -> [File] {
-        var files: [File] = []
-        let manager = FileManager.default
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                files.append(File(path: path, display: path, folder: folderName(of: path)))
-                continue
-            }
-            var found: [String] = []
-            if let walker = manager.enumerator(atPath: path) {
-                while let relative = walker.nextObject() as? String {
-                    let name = (relative as NSString).lastPathComponent
-                    if name.hasPrefix(".") {
-                        walker.skipDescendants()
-                        continue
-                    }
-                    if relative.hasSuffix(".json") { found.append(relative) }
-                }
-            }
-            for relative in found.sorted() {
-                let full = (path as NSString).appendingPathComponent(relative)
-                files.append(File(path: full, display: full, folder: folderName(of: full)))
-            }
-        }
-        return files
-    }
-
-    static func folderName(of path: String) -> String? {
-        let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
-        return folder.isEmpty || folder == "." ? nil : folder
-    }
-
-    static func read(_ file: File, maxSize: Int) -> Result<[UInt8], CaptureError> {
-        let manager = FileManager.default
-        guard let attributes = try? manager.attributesOfItem(atPath: file.path) else {
-            return .failure(CaptureError("cannot read the file (missing or not accessible)"))
-        }
-        if let size = (attributes[.size] as? NSNumber)?.intValue, size > maxSize {
-            return .failure(CaptureError("the file is \(size) bytes; captured webhooks are read up to \(maxSize) bytes"))
-        }
-        guard let data = manager.contents(atPath: file.path) else {
-            return .failure(CaptureError("cannot read the file"))
-        }
-        return .success(Array(data))
-    }
-}
-
 /// `--expect`: what changed, input by input, between a saved JSON Lines run and this one.
 enum ExpectedOutput {
     static func compare(actual: [String], expectedFile: String) throws -> [String] {
@@ -204,7 +153,8 @@ enum ExpectedOutput {
             printError("\(expectedFile): error: cannot read the expected output")
             throw ExitCode(2)
         }
-        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .map(String.init)
         var differences: [String] = []
         for index in 0..<max(expected.count, actual.count) {
             let want = index < expected.count ? expected[index] : nil
