@@ -11,7 +11,7 @@ extension SQLiteStore {
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.
     static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {
-        let headers = JSONValue.array(event.headers.map { .array([.string($0.name), .string($0.value)]) }).serialized()
+        let headers = StoredHeaders.text(event.headers)
         // Cached statements: compiled once per connection, not once per event.
         let row = try Row.fetchOne(
             db.cachedStatement(

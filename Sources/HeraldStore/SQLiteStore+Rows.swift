@@ -5,17 +5,7 @@ import HeraldCore
 /// The one place rows of `events`, `orders` and `messages` become values.
 extension SQLiteStore {
     static func storedEvent(_ row: Row) -> StoredEvent {
-        let headersText: String = row["headers"]
-        var headers: [HeaderField] = []
-        if case .array(let pairs)? = try? JSONParser.parse(Array(headersText.utf8)) {
-            for pair in pairs {
-                if case .array(let parts) = pair, parts.count == 2, case .string(let name) = parts[0],
-                    case .string(let value) = parts[1]
-                {
-                    headers.append(HeaderField(name: name, value: value))
-                }
-            }
-        }
+        let headers = StoredHeaders.headers(row["headers"])
         let body: Data = row["body"]
         return StoredEvent(
             id: row["id"], provider: row["provider"], dedupeKey: row["dedupe_key"], deliveryID: row["delivery_id"],

@@ -46,7 +46,7 @@ extension PostgresStore {
     static func insert(_ event: IncomingEvent, on connection: PostgresConnection, logger: Logger) async throws
         -> RecordOutcome
     {
-        let headers = JSONValue.array(event.headers.map { .array([.string($0.name), .string($0.value)]) }).serialized()
+        let headers = StoredHeaders.text(event.headers)
         let inserted = try await connection.query(
             """
             INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,

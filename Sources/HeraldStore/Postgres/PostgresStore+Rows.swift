@@ -24,17 +24,7 @@ struct PostgresColumns {
 extension PostgresStore {
     static func storedEvent(_ row: PostgresRow) throws -> StoredEvent {
         let column = PostgresColumns(row)
-        let headersText: String = try column("headers")
-        var headers: [HeaderField] = []
-        if case .array(let pairs)? = try? JSONParser.parse(Array(headersText.utf8)) {
-            for pair in pairs {
-                if case .array(let parts) = pair, parts.count == 2, case .string(let name) = parts[0],
-                    case .string(let value) = parts[1]
-                {
-                    headers.append(HeaderField(name: name, value: value))
-                }
-            }
-        }
+        let headers = StoredHeaders.headers(try column("headers"))
         let body: ByteBuffer = try column("body")
         return StoredEvent(
             id: try column("id"), provider: try column("provider"), dedupeKey: try column("dedupe_key"),
