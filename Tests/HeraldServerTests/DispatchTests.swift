@@ -12,6 +12,13 @@ import NIOCore
 import Synchronization
 import Testing
 
+/// Runs `body` with a fresh fake provider listening on a random loopback port (real HTTP).
+func withFake(_ body: @escaping @Sendable (FakeProvider, Int) async throws -> Void) async throws {
+    let fake = FakeProvider()
+    let app = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    try await app.test(.live) { client in try await body(fake, client.port!) }
+}
+
 /// An in-process fake of Twilio and the WhatsApp Cloud API: records every request and answers
 /// with whatever the test queued (201/200 success by default).
 final class FakeProvider: Sendable {
@@ -132,14 +139,6 @@ struct DispatchTests {
         _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
-    /// Runs `body` with the fake listening on a random loopback port.
-    func withFake(_ body: @escaping @Sendable (FakeProvider, Int) async throws -> Void) async throws {
-        let fake = FakeProvider()
-        let app = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            try await body(fake, client.port!)
-        }
-    }
 
     @Test func aSeedWebhookBecomesOneTwilioRequest() async throws {
         let fixedNow = now

@@ -60,11 +60,6 @@ struct SendTimeTests {
             IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
-    func withFake(_ body: @escaping @Sendable (FakeProvider, Int) async throws -> Void) async throws {
-        let fake = FakeProvider()
-        let app = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in try await body(fake, client.port!) }
-    }
 
     /// A templates folder that has none of the rules' templates: planning fails with no text.
     static func wrongTemplates() throws -> TemplateStore {

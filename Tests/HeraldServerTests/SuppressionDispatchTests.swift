@@ -66,11 +66,6 @@ struct SuppressionDispatchTests {
             IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
-    func withFake(_ body: @escaping @Sendable (FakeProvider, Int) async throws -> Void) async throws {
-        let fake = FakeProvider()
-        let app = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in try await body(fake, client.port!) }
-    }
 
     /// Salma's parcel leaves (WhatsApp, and an SMS because the courier will call): Twilio answers
     /// 21610. Her "delivered" SMS is then `suppressed` with the reason, and no request is made.
