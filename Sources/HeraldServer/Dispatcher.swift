@@ -20,7 +20,8 @@ public struct Dispatcher: Sendable {
     /// How many messages are sent at once.
     public var concurrency: Int
     public var lease: TimeInterval
-    public var limiter: RateLimiter
+    /// Paces sends (`rate`, `recipient_interval`): in the database when instances share it.
+    public var limiter: any SendPacing
     /// Signalled when messages are queued; waited on when idle.
     public var wakeup = Wakeup()
     /// How long after an unknown outcome the provider is asked (so a message it was still
@@ -44,9 +45,8 @@ public struct Dispatcher: Sendable {
         self.random = random
         self.concurrency = concurrency
         self.lease = lease
-        self.limiter = RateLimiter(limits: Dictionary(
-            ruleSet.channels.map { ($0.name, RateLimiter.limits(for: $0.configuration)) },
-            uniquingKeysWith: { a, _ in a }))
+        let limits = PacingLimits.limits(for: ruleSet.channels)
+        self.limiter = store.sharedPacer(limits: limits) ?? RateLimiter(limits: limits)
     }
 
     /// Builds every configured channel whose credentials are set.
@@ -177,7 +177,16 @@ public struct Dispatcher: Sendable {
         // Pacing: wait for a slot up to a second; a longer wait (the same recipient again on
         // WhatsApp) goes back to the queue without using an attempt.
         let now = clock()
-        let slot = limiter.reserve(channel: message.channel, recipient: message.recipient, now: now, bookingWithin: 1)
+        let slot: Date
+        do {
+            slot = try await limiter.reserve(
+                channel: message.channel, recipient: message.recipient, now: now, bookingWithin: 1)
+        } catch {
+            // The shared pacing is out of reach (so is the database): back to the queue, attempt given back.
+            logger.warning("pacing unavailable; message back in the queue", metadata: ["error": "\(error)"])
+            let retry = now.addingTimeInterval(1)
+            return (message, DeliveryUpdate(state: .pending, nextAttemptAt: retry, lastError: message.lastError), true)
+        }
         let wait = slot.timeIntervalSince(now)
         if wait > 1 {
             return (message, DeliveryUpdate(state: .pending, nextAttemptAt: slot, lastError: message.lastError), true)

@@ -21,6 +21,9 @@ public struct EventProcessor: Sendable {
     public var wakeup = Wakeup()
     /// Signalled when messages are queued, to wake the dispatcher.
     public var messagesQueued: Wakeup?
+    /// How long a claim on events holds on a shared database before another instance may take
+    /// them over (this one having died); processing a batch takes far less, enrichment included.
+    public var lease: TimeInterval = 60
 
     public init(
         ruleSet: RuleSet, templates: TemplateStore, store: any Store, logger: Logger,
@@ -34,10 +37,23 @@ public struct EventProcessor: Sendable {
         self.enricher = enricher
     }
 
-    /// Processes the events waiting now, oldest first; returns how many it processed.
+    /// Processes every event waiting (and the later events of their orders, in turn) until a
+    /// claim finds none; returns how many it processed.
     @discardableResult
     public func processPending(batchSize: Int = 100) async throws -> Int {
-        let events = try await store.unprocessedEvents(limit: batchSize)
+        var total = 0
+        while true {
+            let processed = try await processBatch(batchSize: batchSize)
+            guard processed > 0 else { return total }
+            total += processed
+        }
+    }
+
+    /// Processes one claim of events, oldest first, at most one event of an order (the store's
+    /// claim); returns how many it processed.
+    @discardableResult
+    public func processBatch(batchSize: Int = 100) async throws -> Int {
+        let events = try await store.claimEvents(now: clock(), limit: batchSize, lease: lease)
         guard !events.isEmpty else { return 0 }
         var batch: [(eventID: Int64, messages: [OutboxMessage])] = []
         for stored in events { batch.append((stored.id, await outboxMessages(for: stored))) }
@@ -192,7 +208,9 @@ public struct WorkLoop: Service {
 extension EventProcessor {
     /// The processor's loop: woken by intake, polling every second otherwise.
     public var service: WorkLoop {
-        WorkLoop(name: "processor", wakeup: wakeup, idleInterval: .seconds(1), logger: logger) { try await processPending() }
+        WorkLoop(name: "processor", wakeup: wakeup, idleInterval: .seconds(1), logger: logger) {
+            try await processBatch()
+        }
     }
 }
 

@@ -74,6 +74,14 @@ public func buildApplication(
     var processor = processor
     if let processorWakeup = processor?.wakeup { intake.onAccepted = { processorWakeup.signal() } }
     processor?.messagesQueued = dispatcher?.wakeup
+    // Other instances on a shared database: their webhooks and queued messages wake these loops too.
+    let wakeups = (events: processor?.wakeup, messages: dispatcher?.wakeup)
+    store.observeChanges { change in
+        switch change {
+        case .eventsRecorded: wakeups.events?.signal()
+        case .messagesQueued: wakeups.messages?.signal()
+        }
+    }
     let router = buildRouter(intake: intake)
     var http1 = HTTP1Channel.Configuration()
     http1.idleTimeout = configuration.idleTimeout

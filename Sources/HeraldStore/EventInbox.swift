@@ -147,6 +147,16 @@ public protocol EventInbox: Sendable {
     func event(id: Int64) async throws -> StoredEvent?
     /// Verified events not processed yet, in arrival order.
     func unprocessedEvents(limit: Int) async throws -> [StoredEvent]
+    /// The events to process next, in arrival order, at most `limit`: of each order, the oldest one
+    /// not processed yet (the next one waits until it is, so one order's events are processed one
+    /// at a time, in the order they were committed, whichever process takes them); each event of
+    /// no order on its own.
+    ///
+    /// On a database several processes share, the claim holds its events for `lease` seconds:
+    /// another claim skips them (and the later events of their orders) until they are processed
+    /// or the lease runs out (the claimer died), then takes them over. Processing an event again
+    /// is harmless: `completeProcessing` never inserts an idempotency key twice.
+    func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent]
     /// Inserts each event's messages into the outbox (skipping idempotency keys already there:
     /// re-processing after a crash, a redelivery or a replay yields no second message) and marks
     /// the events processed, in one transaction; returns, per event, whether each of its messages

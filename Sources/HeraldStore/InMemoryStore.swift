@@ -35,6 +35,12 @@ public actor InMemoryStore: Store {
     /// None: every call is its own transaction.
     public nonisolated var services: [any Service] { [] }
 
+    /// Only this process holds the twin: there are no other writers to hear of.
+    public nonisolated func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {}
+
+    /// One process: it paces in memory.
+    public nonisolated func sharedPacer(limits: [String: PacingLimits]) -> (any SendPacing)? { nil }
+
     private func checkOpen() throws {
         if isClosed { throw StoreError.closed }
     }
@@ -110,6 +116,21 @@ public actor InMemoryStore: Store {
     public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
         try checkOpen()
         return Array(events.filter { $0.processedAt == nil }.prefix(limit))
+    }
+
+    /// Of each order, the oldest event not processed yet; one actor, so no lease is needed.
+    public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
+        try checkOpen()
+        var waiting: Set<String> = []
+        var claimed: [StoredEvent] = []
+        for event in events where event.processedAt == nil && claimed.count < limit {
+            guard let reference = event.orderReference else {
+                claimed.append(event)
+                continue
+            }
+            if waiting.insert(event.provider + "\u{1F}" + reference).inserted { claimed.append(event) }
+        }
+        return claimed
     }
 
     public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date)

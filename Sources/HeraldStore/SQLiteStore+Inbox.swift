@@ -127,6 +127,25 @@ extension SQLiteStore {
         }
     }
 
+    /// Of each order, the oldest event not processed yet. No lease: one process uses the file (its
+    /// one processor takes the events in turn), and a claim that wrote would cost a commit.
+    public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
+        guard !isClosedNow else { throw StoreError.closed }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM events AS e
+                    WHERE e.processed_at IS NULL AND NOT EXISTS (
+                        SELECT 1 FROM events AS o
+                        WHERE o.provider = e.provider AND o.order_reference = e.order_reference
+                            AND o.processed_at IS NULL AND o.id < e.id)
+                    ORDER BY e.id LIMIT ?
+                    """, arguments: [limit]
+            ).map(Self.storedEvent)
+        }
+    }
+
     /// The same for a batch of events, in one transaction (one fsync); returns, per event, whether
     /// each of its messages was inserted.
     public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws

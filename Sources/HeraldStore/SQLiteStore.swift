@@ -22,6 +22,12 @@ public final class SQLiteStore: Store {
     /// The group committer's writer and the checkpointer, for `herald serve`'s service group.
     public var services: [any Service] { [checkpointer, committer] }
 
+    /// One process uses the file: nobody else records events or queues messages in it.
+    public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {}
+
+    /// One process: it paces in memory.
+    public func sharedPacer(limits: [String: PacingLimits]) -> (any SendPacing)? { nil }
+
     /// Whether `close()` was called: every query then throws `StoreError.closed`.
     var isClosedNow: Bool { isClosed.load(ordering: .acquiring) }
 

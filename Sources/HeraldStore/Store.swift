@@ -11,10 +11,26 @@ public protocol Store: EventInbox, OrderStates, OutboxStore, SuppressionList, Qu
     /// of `herald serve` to run before the store is used and to stop after it is closed. Without
     /// them the store still works, writing each call on its own.
     var services: [any Service] { get }
+    /// Calls `handler` when another process sharing the database recorded events or queued
+    /// messages, so idle loops wake at once instead of at their next poll (a hint: polling stays
+    /// the fallback). A database one process uses never calls it: that process's intake and
+    /// processor wake the loops themselves.
+    func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void)
+    /// Pacing (`rate`, `recipient_interval`) kept in the database, for instances that share it to
+    /// hold the limits together; nil when one process uses the store (it paces in memory).
+    func sharedPacer(limits: [String: PacingLimits]) -> (any SendPacing)?
     /// Succeeds when the store can answer queries.
     func ping() async throws
     /// Finishes pending writes and releases the database; every later call throws `StoreError.closed`.
     func close() async throws
+}
+
+/// What another process sharing the database did (`Store.observeChanges`).
+public enum StoreChange: String, Sendable {
+    /// Events were recorded: the processor has work.
+    case eventsRecorded = "events"
+    /// Messages were queued: the dispatcher has work.
+    case messagesQueued = "messages"
 }
 
 /// The order state the store keeps per provider and reference (what `OrderDecision` decided).

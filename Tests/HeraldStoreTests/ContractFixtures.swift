@@ -18,8 +18,11 @@ enum ContractFixtures {
     }
 
     /// The id of a newly recorded event, for messages to belong to.
-    static func recordedEventID(_ store: any Store, reference: String = "ORD-1") async throws -> Int64 {
-        let body = Fixtures.codPayload(reference: reference, from: "out_for_delivery", to: "delivered")
+    static func recordedEventID(
+        _ store: any Store, reference: String = "ORD-1", from old: String = "out_for_delivery",
+        to new: String = "delivered"
+    ) async throws -> Int64 {
+        let body = Fixtures.codPayload(reference: reference, from: old, to: new)
         let outcome = try await store.record(incoming("cod-fulfillment", body: body))
         guard case .accepted(let summary) = outcome else { throw StoreError("not accepted: \(outcome)") }
         return summary.id

@@ -55,6 +55,24 @@ struct InboxContractTests {
         try await store.close()
     }
 
+    /// One order's events are processed one at a time, in the order they were stored: a claim
+    /// takes the oldest waiting event of each order, the next one only once it is processed.
+    /// (A lease of 0 lets every kind be claimed again at once; leases are PostgreSQL's alone.)
+    @Test(arguments: StoreKind.allCases)
+    func aClaimTakesTheOldestWaitingEventOfEachOrder(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let shipped = try await F.recordedEventID(store, reference: "ORD-1", from: "confirmed", to: "shipped")
+        let otherOrder = try await F.recordedEventID(store, reference: "ORD-2")
+        let delivered = try await F.recordedEventID(store, reference: "ORD-1", from: "shipped", to: "delivered")
+        #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).map(\.id) == [shipped, otherOrder])
+        #expect(try await store.claimEvents(now: F.now, limit: 1, lease: 0).map(\.id) == [shipped])
+        try await store.completeProcessing(eventID: shipped, messages: [], at: F.now)
+        #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).map(\.id) == [otherOrder, delivered])
+        try await store.completeProcessing([(otherOrder, []), (delivered, [])], at: F.now)
+        #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).isEmpty)
+        try await store.close()
+    }
+
     /// A webhook may carry U+0000 (`"\u0000"` in its JSON), which PostgreSQL's text cannot hold:
     /// the event and its messages are still stored (the character replaced there), never refused
     /// at every retry.

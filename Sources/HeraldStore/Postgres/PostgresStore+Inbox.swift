@@ -143,6 +143,30 @@ extension PostgresStore {
         ).collect().map(Self.storedEvent)
     }
 
+    /// Claims the oldest unprocessed event of each order under a lease (`claimed_until`), skipping
+    /// rows another claim is locking: two instances claiming at once take different events, and
+    /// neither takes a later event of an order whose earlier one is still in anyone's hands.
+    public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
+        guard !isClosedNow else { throw StoreError.closed }
+        let now = now.timeIntervalSince1970
+        let until = now + lease
+        return try await client.query(
+            """
+            UPDATE events SET claimed_until = \(until)
+            WHERE id IN (
+                SELECT e.id FROM events AS e
+                WHERE e.processed_at IS NULL AND (e.claimed_until IS NULL OR e.claimed_until <= \(now))
+                    AND NOT EXISTS (
+                        SELECT 1 FROM events AS o
+                        WHERE o.provider = e.provider AND o.order_reference = e.order_reference
+                            AND o.processed_at IS NULL AND o.id < e.id)
+                ORDER BY e.id LIMIT \(limit)
+                FOR UPDATE OF e SKIP LOCKED)
+            RETURNING *
+            """, logger: logger
+        ).collect().map(Self.storedEvent).sorted { $0.id < $1.id }
+    }
+
     /// The same for a batch of events, in one transaction; returns, per event, whether each of its
     /// messages was inserted.
     public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws
@@ -181,6 +205,9 @@ extension PostgresStore {
                         "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
                         logger: logger)
                     inserted.append(flags)
+                }
+                if inserted.joined().contains(true) {
+                    try await Self.notify(.messagesQueued, channel: channel, on: connection, logger: logger)
                 }
                 return inserted
             }

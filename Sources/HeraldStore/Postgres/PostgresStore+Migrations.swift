@@ -104,6 +104,20 @@ extension PostgresStore {
         // SQLite's v10: the idempotency keys of pruned messages, which `completeProcessing` keeps
         // refusing once their rows are gone (`herald copy` brings them over from an SQLite file).
         ("v2-pruned-keys", ["CREATE TABLE pruned_keys (idempotency_key TEXT PRIMARY KEY)"]),
+        // Several instances: the processor's claims on events (`claimEvents`), found by order, and
+        // the pacing every instance shares (`PostgresPacer`). Only additions: an instance of the
+        // previous version keeps working beside one that migrated.
+        (
+            "v3-instances",
+            [
+                "ALTER TABLE events ADD COLUMN claimed_until DOUBLE PRECISION",
+                """
+                CREATE INDEX events_order_unprocessed ON events(provider, order_reference, id)
+                WHERE processed_at IS NULL
+                """,
+                "CREATE TABLE pacing (key TEXT PRIMARY KEY, booked_at DOUBLE PRECISION NOT NULL)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second

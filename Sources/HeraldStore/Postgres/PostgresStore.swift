@@ -39,8 +39,18 @@ public final class PostgresStore: Store {
     private let isClosed = Atomic<Bool>(false)
     private let transactions = Counter()
 
-    /// The group committer's writer, for `herald serve`'s service group.
-    public var services: [any Service] { [committer] }
+    /// The group committer's writer and the listener for other instances' changes, for `herald
+    /// serve`'s service group.
+    public var services: [any Service] { [committer, listener] }
+
+    /// Hears other instances' changes (`LISTEN herald`) while `herald serve` runs.
+    let listener: PostgresListener
+    /// The channel of those notices.
+    var channel: String { listener.channel }
+
+    public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {
+        listener.observe(handler)
+    }
 
     /// Whether `close()` was called: every query then throws `StoreError.closed`.
     var isClosedNow: Bool { isClosed.load(ordering: .acquiring) }
@@ -48,11 +58,12 @@ public final class PostgresStore: Store {
     /// Write transactions of `record` committed since connecting; with group commit, fewer than events.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int) {
+    private init(url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int, channel: String) {
         self.url = url
         self.client = client
         self.logger = logger
         self.pool = Task { await client.run() }
+        self.listener = PostgresListener(client: client, channel: channel, logger: logger)
         let transactions = self.transactions
         self.committer = GroupCommitter(concurrentBatches: concurrentBatches) { received in
             let batch = received.map(\.storableInPostgres)
@@ -66,6 +77,9 @@ public final class PostgresStore: Store {
                             var outcomes: [RecordOutcome] = []
                             for event in batch {
                                 outcomes.append(try await Self.insert(event, on: connection, logger: logger))
+                            }
+                            if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) {
+                                try await Self.notify(.eventsRecorded, channel: channel, on: connection, logger: logger)
                             }
                             return outcomes
                         }
@@ -114,7 +128,8 @@ public final class PostgresStore: Store {
         // A few batches at once, each on its own connection, leaving the rest of the pool to the others.
         let store = PostgresStore(
             url: url, client: client, logger: logger,
-            concurrentBatches: min(4, max(1, options.maximumConnections / 2)))
+            concurrentBatches: min(4, max(1, options.maximumConnections / 2)),
+            channel: PostgresListener.channel(schema: options.schema))
         do {
             let schema = options.schema
             try await withTimeout(options.startupTimeout) {
@@ -143,6 +158,7 @@ public final class PostgresStore: Store {
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await committer.drain()
+        listener.stop()
         pool.cancel()
         await pool.value
     }
