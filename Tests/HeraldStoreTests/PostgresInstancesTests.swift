@@ -79,6 +79,24 @@ struct PostgresInstancesTests {
         try await alive.close()
     }
 
+    /// A message an instance was sending when it died comes back to another instance when the
+    /// lease ends, as recovered: its outcome unknown, never sent blindly again (the dispatcher
+    /// makes it `unknown`, for a lookup or a receipt to settle).
+    @Test func aMessageLeftMidSendIsTakenOverAsRecovered() async throws {
+        let schema = PostgresTestDatabase.freshSchema()
+        let dead = try await PostgresTestDatabase.open(schema: schema)
+        let alive = try await PostgresTestDatabase.open(schema: schema)
+        let eventID = try await F.recordedEventID(dead)
+        try await dead.completeProcessing(eventID: eventID, messages: [F.message("k1", eventID: eventID)], at: F.now)
+        #expect(try await dead.claimDue(now: F.now, limit: 10, lease: 60).map(\.recovered) == [false])
+        try await dead.close()
+        #expect(try await alive.claimDue(now: F.now + 30, limit: 10, lease: 60).isEmpty)
+        let taken = try await alive.claimDue(now: F.now + 61, limit: 10, lease: 60)
+        #expect(taken.map(\.message.idempotencyKey) == ["k1"])
+        #expect(taken.map(\.recovered) == [true])
+        try await alive.close()
+    }
+
     /// Events one instance records and messages it queues wake the other's loops (NOTIFY on
     /// commit, heard by the listener among the store's services).
     @Test func anotherInstancesWorkIsHeardAtOnce() async throws {
