@@ -180,6 +180,8 @@ public struct WorkLoop: Service {
                 if try await work() > 0 { continue }
             } catch is CancellationError {
                 return  // the group is stopping (SIGTERM, or another service failed): not a failure
+            } catch let error as StoreError where error == .notConnected {
+                // `StoreConnection` logs the outage itself: the loop waits for the database quietly.
             } catch {
                 if Task.isCancelled { return }
                 logger.error("work failed; will try again", metadata: ["herald.loop": "\(name)", "error": "\(error)"])

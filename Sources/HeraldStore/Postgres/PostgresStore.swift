@@ -26,6 +26,9 @@ public final class PostgresStore: Store {
         public var startupTimeout: Duration = .seconds(15)
         /// A schema to work in instead of `public` (tests give each store its own).
         public var schema: String?
+        /// How long intake's write and `ping` wait for the database before failing (the pool
+        /// queues requests while the database is unreachable, for up to a minute).
+        public var operationTimeout: Duration = .seconds(5)
 
         public init() {}
     }
@@ -48,8 +51,14 @@ public final class PostgresStore: Store {
     /// Write transactions of `record` committed since connecting; with group commit, fewer than events.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int) {
+    /// How long intake's write and `ping` wait for the database (`Options.operationTimeout`).
+    let operationTimeout: Duration
+
+    private init(
+        url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int, operationTimeout: Duration
+    ) {
         self.url = url
+        self.operationTimeout = operationTimeout
         self.client = client
         self.logger = logger
         self.pool = Task { await client.run() }
@@ -60,14 +69,18 @@ public final class PostgresStore: Store {
             // aborts one): that one is written again, once, before its callers hear of it.
             for attempt in 1...2 {
                 do {
-                    let outcomes = try await Self.unwrapped {
-                        try await client.withTransaction(logger: logger) { connection in
-                            try await Self.lockOrders(of: batch, on: connection, logger: logger)
-                            var outcomes: [RecordOutcome] = []
-                            for event in batch {
-                                outcomes.append(try await Self.insert(event, on: connection, logger: logger))
+                    // Past the timeout the callers hear of a failure (intake answers 503, the sender
+                    // retries); a commit that happened all the same makes the retry a duplicate.
+                    let outcomes = try await Self.withTimeout(operationTimeout) {
+                        try await Self.unwrapped {
+                            try await client.withTransaction(logger: logger) { connection in
+                                try await Self.lockOrders(of: batch, on: connection, logger: logger)
+                                var outcomes: [RecordOutcome] = []
+                                for event in batch {
+                                    outcomes.append(try await Self.insert(event, on: connection, logger: logger))
+                                }
+                                return outcomes
                             }
-                            return outcomes
                         }
                     }
                     transactions.value.add(1, ordering: .relaxed)
@@ -114,7 +127,8 @@ public final class PostgresStore: Store {
         // A few batches at once, each on its own connection, leaving the rest of the pool to the others.
         let store = PostgresStore(
             url: url, client: client, logger: logger,
-            concurrentBatches: min(4, max(1, options.maximumConnections / 2)))
+            concurrentBatches: min(4, max(1, options.maximumConnections / 2)),
+            operationTimeout: options.operationTimeout)
         do {
             let schema = options.schema
             try await withTimeout(options.startupTimeout) {
@@ -130,7 +144,7 @@ public final class PostgresStore: Store {
     public func ping() async throws {
         guard !isClosedNow else { throw StoreError.closed }
         do {
-            _ = try await Self.withTimeout(.seconds(5)) {
+            _ = try await Self.withTimeout(operationTimeout) {
                 try await self.client.query("SELECT 1", logger: self.logger).collect()
             }
         } catch let error as StoreError {
