@@ -114,6 +114,13 @@ struct PostgresOutageTests {
         let again = try await Self.send(
             port: port, path: "/webhooks/cod-fulfillment", body: first.body, headers: first.headers)
         #expect(again.body == #"{"status":"duplicate"}"#)
+        // The processor carried on by itself: the event accepted after the outage has its message.
+        #expect(
+            try await Self.eventually(seconds: 20) {
+                let (_, listing, _) = try await HeraldProcess.run(
+                    ["messages", "--rules", rulesPath, "--order", second.reference], environment: ["HERALD_DB": url])
+                return listing.contains(second.reference)
+            })
         server.process.interrupt()
         #expect(await server.wait(seconds: 20) == 0)
         #expect(server.stderr.contains("postgres://\(cluster.username):•••@127.0.0.1:\(forwarder.port)"))
