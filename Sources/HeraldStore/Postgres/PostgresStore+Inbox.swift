@@ -26,7 +26,7 @@ extension PostgresStore {
     /// order decide its state one after the other. An advisory lock rather than `SELECT … FOR
     /// UPDATE`: it also holds for an order that has no row yet. Taken in one order (by key), so
     /// two batches never wait for each other's locks.
-    static func lockOrders(of batch: [IncomingEvent], on connection: PostgresConnection, logger: Logger)
+    static func lockOrders(of batch: [IncomingEvent], on connection: BoundedConnection, logger: Logger)
         async throws
     {
         let keys = batch.compactMap { event -> String? in
@@ -39,11 +39,11 @@ extension PostgresStore {
             SELECT pg_advisory_xact_lock(\(orderLockSpace), h)
             FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(keys)::text[]) AS k ORDER BY h) AS locks
             """, logger: logger
-        ).collect()
+        )
     }
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.
-    static func insert(_ event: IncomingEvent, on connection: PostgresConnection, logger: Logger) async throws
+    static func insert(_ event: IncomingEvent, on connection: BoundedConnection, logger: Logger) async throws
         -> RecordOutcome
     {
         let headers = StoredHeaders.text(event.headers)
@@ -60,7 +60,7 @@ extension PostgresStore {
             ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + 1
             RETURNING id, deliveries
             """, logger: logger
-        ).collect()
+        )
         guard let first = inserted.first else { throw StoreError("the event was not stored") }
         let (id, deliveries) = try first.decode((Int64, Int).self)
         guard deliveries == 1 else { return .duplicate(id: id) }
@@ -71,7 +71,7 @@ extension PostgresStore {
         }
         let known = try await connection.query(
             "SELECT * FROM orders WHERE provider = \(event.provider) AND reference = \(reference)", logger: logger
-        ).collect().first.map(Self.orderState)
+        ).first.map(Self.orderState)
         let source = ValueSource(from: "stored event \(id)", event: event.eventName)
         let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
         if decision.stale {
@@ -103,14 +103,14 @@ extension PostgresStore {
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM events
             WHERE (\(query.provider)::text IS NULL OR provider = \(query.provider))
                 AND (NOT \(query.failedOnly) OR parse_error IS NOT NULL OR field_problems IS NOT NULL)
             ORDER BY id DESC LIMIT \(query.limit)
-            """, logger: logger
-        ).collect().map(Self.storedEvent)
+            """
+        ).map(Self.storedEvent)
     }
 
     /// Events in arrival order after `id`, for export (a page at a time, so memory stays flat).
@@ -118,29 +118,27 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         // Pruned and forgotten events have no body left to export.
         let since = since?.timeIntervalSince1970
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM events
             WHERE id > \(id) AND redacted_at IS NULL AND (\(provider)::text IS NULL OR provider = \(provider))
                 AND (\(since)::float8 IS NULL OR received_at >= \(since))
             ORDER BY id LIMIT \(limit)
-            """, logger: logger
-        ).collect().map(Self.storedEvent)
+            """
+        ).map(Self.storedEvent)
     }
 
     /// One stored event by id; nil when it was pruned.
     public func event(id: Int64) async throws -> StoredEvent? {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query("SELECT * FROM events WHERE id = \(id)", logger: logger)
-            .collect().first.map(Self.storedEvent)
+        return try await rows("SELECT * FROM events WHERE id = \(id)").first.map(Self.storedEvent)
     }
 
     /// Verified events not processed yet, in arrival order.
     public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query(
-            "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT \(limit)", logger: logger
-        ).collect().map(Self.storedEvent)
+        return try await rows("SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT \(limit)")
+            .map(Self.storedEvent)
     }
 
     /// The same for a batch of events, in one transaction; returns, per event, whether each of its
@@ -150,40 +148,38 @@ extension PostgresStore {
     {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
-        return try await Self.unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
-                var inserted: [[Bool]] = []
-                for (eventID, messages) in batch {
-                    var flags: [Bool] = []
-                    for message in messages.map(\.storableInPostgres) {
-                        // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
-                        // brought over) was sent once already: it is never inserted again.
-                        let rows = try await connection.query(
-                            """
-                            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                                  recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                                  last_error, created_at, whatsapp)
-                            SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
-                                   \(message.orderReference), \(message.rule), \(message.channel),
-                                   \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
-                                   \(message.segments), \(message.state.rawValue),
-                                   \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
-                                   \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
-                            WHERE NOT EXISTS (
-                                SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
-                            ON CONFLICT (idempotency_key) DO NOTHING
-                            RETURNING id
-                            """, logger: logger
-                        ).collect()
-                        flags.append(!rows.isEmpty)
-                    }
-                    try await connection.query(
-                        "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
-                        logger: logger)
-                    inserted.append(flags)
+        return try await transaction { connection in
+            var inserted: [[Bool]] = []
+            for (eventID, messages) in batch {
+                var flags: [Bool] = []
+                for message in messages.map(\.storableInPostgres) {
+                    // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
+                    // brought over) was sent once already: it is never inserted again.
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                              recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                              last_error, created_at, whatsapp)
+                        SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
+                               \(message.orderReference), \(message.rule), \(message.channel),
+                               \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
+                               \(message.segments), \(message.state.rawValue),
+                               \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
+                               \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        RETURNING id
+                        """, logger: logger
+                    )
+                    flags.append(!rows.isEmpty)
                 }
-                return inserted
+                try await connection.query(
+                    "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
+                    logger: logger)
+                inserted.append(flags)
             }
+            return inserted
         }
     }
 }
