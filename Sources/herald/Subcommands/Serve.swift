@@ -42,8 +42,12 @@ extension Herald {
         @Option(
             name: .customLong("db-timeout"),
             help: ArgumentHelp(
-                "Seconds a webhook waits for the PostgreSQL database before it is answered 503.",
-                discussion: "Also bounds /healthz's check. The sender retries a 503; nothing unstored is acknowledged."
+                "Seconds any PostgreSQL call waits for a connection, then for each statement's answer.",
+                discussion: """
+                    Past it a webhook is answered 503 (the sender retries; nothing unstored is acknowledged), \
+                    /healthz answers 503, and the processor and dispatcher try again, waiting up to 5 s between \
+                    failures. The connection that did not answer is closed, so a network cut ends within it too.
+                    """
             ))
         var dbTimeout: Double = 5
 
@@ -175,12 +179,16 @@ extension Herald {
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
-                    metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
+                    metadata: [
+                        "herald.channel": "\(channel.name)",
+                        "herald.missing_env": "\(channel.missing.joined(separator: ","))",
+                    ])
             }
             if sqlite != nil { await Self.logHeldMessages(in: store, logger: logger) }
             let transport = URLSessionTransport()
             let processor = EventProcessor(
-                ruleSet: ruleSet, templates: templates, store: store, logger: logger, enricher: Enricher(transport: transport))
+                ruleSet: ruleSet, templates: templates, store: store, logger: logger,
+                enricher: Enricher(transport: transport))
             let dispatcher = Dispatcher(
                 store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
                 transport: transport, logger: logger)
