@@ -89,7 +89,8 @@ public struct EventProcessor: Sendable {
     func outboxMessages(for stored: StoredEvent) async -> [OutboxMessage] {
         guard stored.parseError == nil, !stored.stale else { return [] }
         guard let profile = ruleSet.provider(named: stored.provider) else {
-            logger.warning("event of a provider no longer in the rules", metadata: ["herald.provider": "\(stored.provider)"])
+            logger.warning(
+                "event of a provider no longer in the rules", metadata: ["herald.provider": "\(stored.provider)"])
             return []
         }
         let request = WebhookRequest(
@@ -113,16 +114,20 @@ public struct EventProcessor: Sendable {
                 enrichmentProblem = "enrichment: the order is not found at the merchant's API"
             case .failed(let reason):
                 enrichmentProblem = reason
-                logger.warning("enrichment failed", metadata: ["herald.provider": "\(stored.provider)", "herald.reason": "\(reason)"])
+                logger.warning(
+                    "enrichment failed",
+                    metadata: ["herald.provider": "\(stored.provider)", "herald.reason": "\(reason)"])
             }
         }
         let now = clock()
         let plan = planner.plan(event, now: now)
         return plan.messages.map { planned in
             let m = planned.message
-            let key = m.idempotencyKey ?? IdempotencyKey.make(
-                provider: event.provider, reference: event.order.reference ?? event.event ?? "",
-                status: event.order.status ?? event.event ?? "", rule: m.rule, channel: m.channel, recipient: "")
+            let key =
+                m.idempotencyKey
+                ?? IdempotencyKey.make(
+                    provider: event.provider, reference: event.order.reference ?? event.event ?? "",
+                    status: event.order.status ?? event.event ?? "", rule: m.rule, channel: m.channel, recipient: "")
             var state = OutboxMessage.State.pending
             var lastError: String?
             switch m.disposition(channels: ruleSet.channels) {
@@ -155,7 +160,8 @@ public struct EventProcessor: Sendable {
                     ])
             }
             return OutboxMessage(
-                idempotencyKey: key, eventID: stored.id, provider: stored.provider, orderReference: event.order.reference,
+                idempotencyKey: key, eventID: stored.id, provider: stored.provider,
+                orderReference: event.order.reference,
                 rule: m.rule, channel: m.channel, recipient: m.to ?? m.unsetTo ?? "", locale: m.locale, text: m.text,
                 encoding: m.encoding?.alphabet.rawValue, segments: m.encoding?.segments, state: state,
                 nextAttemptAt: state == .pending ? (planned.deferredUntil ?? now) : nil, lastError: lastError,
@@ -170,38 +176,6 @@ extension EventProcessor {
     /// message for the event (the caller keeps the stored one failed).
     public func replanned(_ message: OutboxMessage, event: StoredEvent) async -> OutboxMessage? {
         await outboxMessages(for: event).first { $0.rule == message.rule }
-    }
-}
-
-/// Runs a unit of work while the server runs: again at once while there is work, otherwise when
-/// woken or after `idleInterval`. Errors are logged and retried; SIGTERM ends the loop between units.
-public struct WorkLoop: Service {
-    public var name: String
-    public var work: @Sendable () async throws -> Int
-    public var wakeup: Wakeup
-    public var idleInterval: Duration
-    public var logger: Logger
-
-    public init(name: String, wakeup: Wakeup, idleInterval: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Int) {
-        self.name = name
-        self.work = work
-        self.wakeup = wakeup
-        self.idleInterval = idleInterval
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                if try await work() > 0 { continue }
-            } catch is CancellationError {
-                return  // the group is stopping (SIGTERM, or another service failed): not a failure
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("work failed; will try again", metadata: ["herald.loop": "\(name)", "error": "\(error)"])
-            }
-            await wakeup.wait(timeout: idleInterval)
-        }
     }
 }
 

@@ -55,8 +55,15 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
             try await intake.store.ping()
             return Response.json(.ok, status: "ok")
         } catch {
-            context.logger.error("health check: store unavailable", metadata: ["error": "\(error)"])
-            return Response.json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+            let connecting = (error as? StoreError) == .notConnected
+            // While connecting, `StoreConnection` logs the outage (once a minute), not every probe.
+            if !connecting {
+                context.logger.error("health check: store unavailable", metadata: ["error": "\(error)"])
+            }
+            let reason = connecting ? "database not connected yet" : "store unavailable"
+            var response = Response.json(.serviceUnavailable, status: "unavailable", reason: reason)
+            response.headers[.retryAfter] = "\(WebhookIntake.retryAfterSeconds)"
+            return response
         }
     }
     return router

@@ -19,6 +19,8 @@ public struct WebhookIntake: Sendable {
     public var clock: @Sendable () -> Date
     /// The proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
     public var trustedProxies = TrustedProxies()
+    /// The `Retry-After` of a 503 answered while the store is unavailable, in seconds.
+    static let retryAfterSeconds = 5
     /// Called after a new event is committed (wakes the processor).
     public var onAccepted: @Sendable () -> Void = {}
 
@@ -124,8 +126,11 @@ public struct WebhookIntake: Sendable {
                 return .json(.ok, status: "duplicate")
             }
         } catch {
+            // Not acknowledged: the sender retries, and an event that did commit comes back a duplicate.
             logger.error("store unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return .json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+            var response = Response.json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+            response.headers[.retryAfter] = "\(Self.retryAfterSeconds)"
+            return response
         }
     }
 }

@@ -155,7 +155,9 @@ public protocol EventInbox: Sendable {
     /// On a database several processes share, the claim holds its events for `lease` seconds:
     /// another claim skips them (and the later events of their orders) until they are processed
     /// or the lease runs out (the claimer died), then takes them over. Processing an event again
-    /// is harmless: `completeProcessing` never inserts an idempotency key twice.
+    /// is harmless: `completeProcessing` never inserts an idempotency key twice. A store serves one
+    /// processor, which claims one batch at a time: its own standing claims (a claim whose answer
+    /// was lost) it takes again at once.
     func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent]
     /// Inserts each event's messages into the outbox (skipping idempotency keys already there:
     /// re-processing after a crash, a redelivery or a replay yields no second message) and marks

@@ -46,7 +46,7 @@ public protocol QueueDepths: Sendable {
     func queueDepths() async throws -> (messages: [OutboxMessage.State: Int], unprocessedEvents: Int)
 }
 
-public struct StoreError: Error, Sendable, CustomStringConvertible {
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     public init(_ message: String) { self.message = message }
@@ -54,4 +54,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     public static let closed = StoreError("the store is closed")
+
+    /// The database has not been reached yet (`StoreConnection` is still connecting).
+    public static let notConnected = StoreError("the database is not connected yet")
 }

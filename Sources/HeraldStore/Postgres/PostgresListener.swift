@@ -95,11 +95,9 @@ final class PostgresListener: Service, Sendable {
 
 extension PostgresStore {
     /// Tells every listening instance of `change` when the transaction on `connection` commits.
-    static func notify(_ change: StoreChange, channel: String, on connection: PostgresConnection, logger: Logger)
+    static func notify(_ change: StoreChange, channel: String, on connection: BoundedConnection, logger: Logger)
         async throws
     {
-        _ = try await connection.query(
-            "SELECT pg_notify(\(channel), \(change.rawValue))", logger: logger
-        ).collect()
+        try await connection.query("SELECT pg_notify(\(channel), \(change.rawValue))", logger: logger)
     }
 }

@@ -13,13 +13,16 @@ import Synchronization
 /// messages (`herald forget` does not look here), and rows an hour past are deleted as it goes.
 final class PostgresPacer: SendPacing {
     private let client: PostgresClient
+    /// How long each statement may take (the store's `operationTimeout`).
+    private let timeout: Duration
     private let logger: Logger
     private let limits: [String: PacingLimits]
     /// When old recipient rows were last deleted (once a minute at most).
     private let lastCleanup = Mutex<Date>(.distantPast)
 
-    init(client: PostgresClient, logger: Logger, limits: [String: PacingLimits]) {
+    init(client: PostgresClient, timeout: Duration, logger: Logger, limits: [String: PacingLimits]) {
         self.client = client
+        self.timeout = timeout
         self.logger = logger
         self.limits = limits
     }
@@ -32,8 +35,7 @@ final class PostgresPacer: SendPacing {
         let pairKey = "pair:" + Hex.encode(SHA256.hash(data: Array((channel + "\u{1F}" + recipient).utf8)))
         let keys = [channelKey, pairKey]
         let logger = self.logger
-        let at = try await PostgresStore.unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
+        let at = try await PostgresStore.transaction(client, limit: timeout, logger: logger) { connection in
                 // Rows first (a key never seen has none to lock), then both locked in one order.
                 try await connection.query(
                     """
@@ -41,10 +43,11 @@ final class PostgresPacer: SendPacing {
                     ON CONFLICT (key) DO NOTHING
                     """, logger: logger)
                 var booked: [String: Double] = [:]
-                for try await (key, value) in try await connection.query(
+                for row in try await connection.query(
                     "SELECT key, booked_at FROM pacing WHERE key = ANY(\(keys)::text[]) ORDER BY key FOR UPDATE",
                     logger: logger
-                ).decode((String, Double).self) {
+                ) {
+                    let (key, value) = try row.decode((String, Double).self)
                     booked[key] = value
                 }
                 let stored = { (key: String) in booked[key].flatMap { $0 > 0 ? Date(timeIntervalSince1970: $0) : nil } }
@@ -56,7 +59,6 @@ final class PostgresPacer: SendPacing {
                     try await connection.query("UPDATE pacing SET booked_at = \(at) WHERE key = \(key)", logger: logger)
                 }
                 return decision.at
-            }
         }
         try await deleteOldRecipients(now: now)
         return at
@@ -71,14 +73,17 @@ final class PostgresPacer: SendPacing {
         }
         guard due else { return }
         let before = now.timeIntervalSince1970 - 3600
-        try await client.query(
-            "DELETE FROM pacing WHERE key LIKE 'pair:%' AND booked_at < \(before)", logger: logger)
+        let logger = logger
+        try await PostgresStore.withConnection(client, limit: timeout) { connection in
+            try await connection.query(
+                "DELETE FROM pacing WHERE key LIKE 'pair:%' AND booked_at < \(before)", logger: logger)
+        }
     }
 }
 
 extension PostgresStore {
     /// Pacing in the database, shared by every instance using it.
     public func sharedPacer(limits: [String: PacingLimits]) -> (any SendPacing)? {
-        PostgresPacer(client: client, logger: logger, limits: limits)
+        PostgresPacer(client: client, timeout: operationTimeout, logger: logger, limits: limits)
     }
 }

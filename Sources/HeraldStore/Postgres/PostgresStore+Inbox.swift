@@ -26,7 +26,7 @@ extension PostgresStore {
     /// order decide its state one after the other. An advisory lock rather than `SELECT … FOR
     /// UPDATE`: it also holds for an order that has no row yet. Taken in one order (by key), so
     /// two batches never wait for each other's locks.
-    static func lockOrders(of batch: [IncomingEvent], on connection: PostgresConnection, logger: Logger)
+    static func lockOrders(of batch: [IncomingEvent], on connection: BoundedConnection, logger: Logger)
         async throws
     {
         let keys = batch.compactMap { event -> String? in
@@ -39,11 +39,11 @@ extension PostgresStore {
             SELECT pg_advisory_xact_lock(\(orderLockSpace), h)
             FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(keys)::text[]) AS k ORDER BY h) AS locks
             """, logger: logger
-        ).collect()
+        )
     }
 
     /// Inserts one event inside the batch's transaction and moves the order state forward.
-    static func insert(_ event: IncomingEvent, on connection: PostgresConnection, logger: Logger) async throws
+    static func insert(_ event: IncomingEvent, on connection: BoundedConnection, logger: Logger) async throws
         -> RecordOutcome
     {
         let headers = StoredHeaders.text(event.headers)
@@ -60,7 +60,7 @@ extension PostgresStore {
             ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + 1
             RETURNING id, deliveries
             """, logger: logger
-        ).collect()
+        )
         guard let first = inserted.first else { throw StoreError("the event was not stored") }
         let (id, deliveries) = try first.decode((Int64, Int).self)
         guard deliveries == 1 else { return .duplicate(id: id) }
@@ -71,7 +71,7 @@ extension PostgresStore {
         }
         let known = try await connection.query(
             "SELECT * FROM orders WHERE provider = \(event.provider) AND reference = \(reference)", logger: logger
-        ).collect().first.map(Self.orderState)
+        ).first.map(Self.orderState)
         let source = ValueSource(from: "stored event \(id)", event: event.eventName)
         let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
         if decision.stale {
@@ -103,14 +103,14 @@ extension PostgresStore {
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM events
             WHERE (\(query.provider)::text IS NULL OR provider = \(query.provider))
                 AND (NOT \(query.failedOnly) OR parse_error IS NOT NULL OR field_problems IS NOT NULL)
             ORDER BY id DESC LIMIT \(query.limit)
-            """, logger: logger
-        ).collect().map(Self.storedEvent)
+            """
+        ).map(Self.storedEvent)
     }
 
     /// Events in arrival order after `id`, for export (a page at a time, so memory stays flat).
@@ -118,44 +118,48 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         // Pruned and forgotten events have no body left to export.
         let since = since?.timeIntervalSince1970
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM events
             WHERE id > \(id) AND redacted_at IS NULL AND (\(provider)::text IS NULL OR provider = \(provider))
                 AND (\(since)::float8 IS NULL OR received_at >= \(since))
             ORDER BY id LIMIT \(limit)
-            """, logger: logger
-        ).collect().map(Self.storedEvent)
+            """
+        ).map(Self.storedEvent)
     }
 
     /// One stored event by id; nil when it was pruned.
     public func event(id: Int64) async throws -> StoredEvent? {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query("SELECT * FROM events WHERE id = \(id)", logger: logger)
-            .collect().first.map(Self.storedEvent)
+        return try await rows("SELECT * FROM events WHERE id = \(id)").first.map(Self.storedEvent)
     }
 
     /// Verified events not processed yet, in arrival order.
     public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query(
-            "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT \(limit)", logger: logger
-        ).collect().map(Self.storedEvent)
+        return try await rows("SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT \(limit)")
+            .map(Self.storedEvent)
     }
 
     /// Claims the oldest unprocessed event of each order under a lease (`claimed_until`), skipping
     /// rows another claim is locking: two instances claiming at once take different events, and
     /// neither takes a later event of an order whose earlier one is still in anyone's hands.
+    ///
+    /// This store's own earlier claims are taken again at once (`claimed_by`): its one processor
+    /// claims a batch at a time, so a claim of its own still standing is one whose answer it never
+    /// got (the connection was lost after the commit), not events it is working on. Without that
+    /// they would wait for the lease after every lost connection.
     public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
         let now = now.timeIntervalSince1970
         let until = now + lease
-        return try await client.query(
+        return try await rows(
             """
-            UPDATE events SET claimed_until = \(until)
+            UPDATE events SET claimed_until = \(until), claimed_by = \(instanceID)
             WHERE id IN (
                 SELECT e.id FROM events AS e
-                WHERE e.processed_at IS NULL AND (e.claimed_until IS NULL OR e.claimed_until <= \(now))
+                WHERE e.processed_at IS NULL
+                    AND (e.claimed_until IS NULL OR e.claimed_until <= \(now) OR e.claimed_by = \(instanceID))
                     AND NOT EXISTS (
                         SELECT 1 FROM events AS o
                         WHERE o.provider = e.provider AND o.order_reference = e.order_reference
@@ -163,8 +167,8 @@ extension PostgresStore {
                 ORDER BY e.id LIMIT \(limit)
                 FOR UPDATE OF e SKIP LOCKED)
             RETURNING *
-            """, logger: logger
-        ).collect().map(Self.storedEvent).sorted { $0.id < $1.id }
+            """
+        ).map(Self.storedEvent).sorted { $0.id < $1.id }
     }
 
     /// The same for a batch of events, in one transaction; returns, per event, whether each of its
@@ -174,43 +178,41 @@ extension PostgresStore {
     {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
-        return try await Self.unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
-                var inserted: [[Bool]] = []
-                for (eventID, messages) in batch {
-                    var flags: [Bool] = []
-                    for message in messages.map(\.storableInPostgres) {
-                        // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
-                        // brought over) was sent once already: it is never inserted again.
-                        let rows = try await connection.query(
-                            """
-                            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                                  recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                                  last_error, created_at, whatsapp)
-                            SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
-                                   \(message.orderReference), \(message.rule), \(message.channel),
-                                   \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
-                                   \(message.segments), \(message.state.rawValue),
-                                   \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
-                                   \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
-                            WHERE NOT EXISTS (
-                                SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
-                            ON CONFLICT (idempotency_key) DO NOTHING
-                            RETURNING id
-                            """, logger: logger
-                        ).collect()
-                        flags.append(!rows.isEmpty)
-                    }
-                    try await connection.query(
-                        "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
-                        logger: logger)
-                    inserted.append(flags)
+        return try await transaction { connection in
+            var inserted: [[Bool]] = []
+            for (eventID, messages) in batch {
+                var flags: [Bool] = []
+                for message in messages.map(\.storableInPostgres) {
+                    // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
+                    // brought over) was sent once already: it is never inserted again.
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                              recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                              last_error, created_at, whatsapp)
+                        SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
+                               \(message.orderReference), \(message.rule), \(message.channel),
+                               \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
+                               \(message.segments), \(message.state.rawValue),
+                               \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
+                               \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        RETURNING id
+                        """, logger: logger
+                    )
+                    flags.append(!rows.isEmpty)
                 }
-                if inserted.joined().contains(true) {
-                    try await Self.notify(.messagesQueued, channel: channel, on: connection, logger: logger)
-                }
-                return inserted
+                try await connection.query(
+                    "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
+                    logger: logger)
+                inserted.append(flags)
             }
+            if inserted.joined().contains(true) {
+                try await Self.notify(.messagesQueued, channel: self.channel, on: connection, logger: logger)
+            }
+            return inserted
         }
     }
 }

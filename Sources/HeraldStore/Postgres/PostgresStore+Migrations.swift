@@ -111,6 +111,7 @@ extension PostgresStore {
             "v3-instances",
             [
                 "ALTER TABLE events ADD COLUMN claimed_until DOUBLE PRECISION",
+                "ALTER TABLE events ADD COLUMN claimed_by TEXT",
                 """
                 CREATE INDEX events_order_unprocessed ON events(provider, order_reference, id)
                 WHERE processed_at IS NULL
@@ -123,37 +124,33 @@ extension PostgresStore {
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second
     /// instance starting meanwhile waits, then finds them applied.
     /// With `schema`, the tables go there (created when missing; the pool's `search_path` names it).
-    static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws {
-        try await unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
-                if let schema {
-                    guard schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
-                        throw StoreError("a schema name is lowercase letters, digits and _: \(schema)")
-                    }
-                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+    /// Every statement is answered within `limit` (the lock waits for another instance's migration).
+    static func migrate(_ client: PostgresClient, schema: String?, limit: Duration, logger: Logger) async throws {
+        try await transaction(client, limit: limit, logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            if let schema {
+                guard schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                    throw StoreError("a schema name is lowercase letters, digits and _: \(schema)")
                 }
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            }
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                """, logger: logger)
+            let applied = Set(
+                try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                    .map { try $0.decode(String.self) })
+            for (version, statements) in migrations where !applied.contains(version) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = Date().timeIntervalSince1970
                 try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
-                    """, logger: logger)
-                var applied: Set<String> = []
-                for try await version in try await connection.query(
-                    "SELECT version FROM schema_migrations", logger: logger
-                ).decode(String.self) {
-                    applied.insert(version)
-                }
-                for (version, statements) in migrations where !applied.contains(version) {
-                    for statement in statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    let now = Date().timeIntervalSince1970
-                    try await connection.query(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(now))",
-                        logger: logger)
-                    logger.info("database migrated", metadata: ["herald.migration": "\(version)"])
-                }
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(now))",
+                    logger: logger)
+                logger.info("database migrated", metadata: ["herald.migration": "\(version)"])
             }
         }
     }

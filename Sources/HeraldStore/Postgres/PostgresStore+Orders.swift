@@ -5,15 +5,13 @@ import PostgresNIO
 extension PostgresStore {
     public func orderState(provider: String, reference: String) async throws -> OrderState? {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query(
-            "SELECT * FROM orders WHERE provider = \(provider) AND reference = \(reference)", logger: logger
-        ).collect().first.map(Self.orderState)
+        return try await rows("SELECT * FROM orders WHERE provider = \(provider) AND reference = \(reference)")
+            .first.map(Self.orderState)
     }
 
     /// Every order's last known status (for `herald dry-run --db`).
     public func orderStates() async throws -> [OrderState] {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await client.query("SELECT * FROM orders ORDER BY provider, reference", logger: logger)
-            .collect().map(Self.orderState)
+        return try await rows("SELECT * FROM orders ORDER BY provider, reference").map(Self.orderState)
     }
 }

@@ -12,7 +12,7 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         let moment = now.timeIntervalSince1970
         // A recovered message keeps the time of the attempt it was claimed for.
-        let rows = try await client.query(
+        let rows = try await rows(
             """
             UPDATE messages AS m SET state = 'sending', lease_expires_at = \(moment + lease),
                 attempts = m.attempts + 1,
@@ -27,8 +27,8 @@ extension PostgresStore {
             ) AS due
             WHERE m.id = due.id
             RETURNING m.*, due.claimed_from
-            """, logger: logger
-        ).collect()
+            """
+        )
         let claimed = try rows.map { row in
             (message: try Self.outboxMessage(row), recovered: try PostgresColumns(row)("claimed_from") == "sending")
         }
@@ -38,7 +38,7 @@ extension PostgresStore {
     public func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
         guard !isClosedNow else { throw StoreError.closed }
         let moment = now.timeIntervalSince1970
-        let rows = try await client.query(
+        let rows = try await rows(
             """
             UPDATE messages AS m SET next_attempt_at = \(moment + lease)
             FROM (
@@ -49,8 +49,8 @@ extension PostgresStore {
             ) AS due
             WHERE m.id = due.id
             RETURNING m.*, due.due_at
-            """, logger: logger
-        ).collect()
+            """
+        )
         // Returned as they were claimed, before their next lookup moved.
         let claimed = try rows.map { row in
             var message = try Self.outboxMessage(row)
@@ -76,42 +76,40 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
         let moment = now.timeIntervalSince1970
-        try await Self.unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
-                for (messageID, received, refundAttempt) in updates {
-                    let update = received.storableInPostgres
-                    let state = update.state.rawValue
-                    try await connection.query(
-                        """
-                        UPDATE messages SET state = \(state),
-                            next_attempt_at = \(update.nextAttemptAt?.timeIntervalSince1970),
-                            last_error = \(update.lastError),
-                            provider_message_id = COALESCE(\(update.providerMessageID), provider_message_id),
-                            channel = COALESCE(\(update.channel), channel),
-                            recipient = COALESCE(\(update.recipient), recipient), lease_expires_at = NULL,
-                            sent_at = CASE WHEN \(state) = 'sent' THEN \(moment) ELSE sent_at END,
-                            attempts = attempts - \(refundAttempt ? 1 : 0)
-                        WHERE id = \(messageID)
-                        """, logger: logger)
-                }
-                // Numbers the provider said opted out, in the transaction that records the outcome.
-                for suppression in updates.compactMap({ $0.update.suppression }) {
-                    try await Self.add(suppression, on: connection, logger: logger)
-                }
+        try await transaction { connection in
+            for (messageID, received, refundAttempt) in updates {
+                let update = received.storableInPostgres
+                let state = update.state.rawValue
+                try await connection.query(
+                    """
+                    UPDATE messages SET state = \(state),
+                        next_attempt_at = \(update.nextAttemptAt?.timeIntervalSince1970),
+                        last_error = \(update.lastError),
+                        provider_message_id = COALESCE(\(update.providerMessageID), provider_message_id),
+                        channel = COALESCE(\(update.channel), channel),
+                        recipient = COALESCE(\(update.recipient), recipient), lease_expires_at = NULL,
+                        sent_at = CASE WHEN \(state) = 'sent' THEN \(moment) ELSE sent_at END,
+                        attempts = attempts - \(refundAttempt ? 1 : 0)
+                    WHERE id = \(messageID)
+                    """, logger: logger)
+            }
+            // Numbers the provider said opted out, in the transaction that records the outcome.
+            for suppression in updates.compactMap({ $0.update.suppression }) {
+                try await Self.add(suppression, on: connection, logger: logger)
             }
         }
     }
 
     public func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64] {
         guard !isClosedNow else { throw StoreError.closed }
-        let rows = try await client.query(
+        let rows = try await rows(
             """
             UPDATE messages SET state = 'pending', next_attempt_at = \(now.timeIntervalSince1970), attempts = 0
             WHERE id = ANY(\(ids)) AND (state IN ('failed', 'held') OR (\(force) AND state = 'unknown'))
                 AND recipient NOT LIKE 'forgotten:%'
             RETURNING id
-            """, logger: logger
-        ).collect()
+            """
+        )
         let released = Set(try rows.map { try $0.decode(Int64.self) })
         var seen: Set<Int64> = []
         return ids.filter { released.contains($0) && seen.insert($0).inserted }
@@ -121,43 +119,39 @@ extension PostgresStore {
     public func replan(id: Int64, with message: OutboxMessage) async throws -> Bool {
         guard !isClosedNow else { throw StoreError.closed }
         let message = message.storableInPostgres
-        return try await !client.query(
+        return try await !rows(
             """
             UPDATE messages SET text = \(message.text), locale = \(message.locale), encoding = \(message.encoding),
                 segments = \(message.segments), whatsapp = \(message.whatsapp?.json), last_error = \(message.lastError)
             WHERE id = \(id) AND state = 'failed'
             RETURNING id
-            """, logger: logger
-        ).collect().isEmpty
+            """
+        ).isEmpty
     }
 
     public func messages(_ query: MessageQuery) async throws -> [OutboxMessage] {
         guard !isClosedNow else { throw StoreError.closed }
         let state = query.state?.rawValue
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM messages
             WHERE (\(query.orderReference)::text IS NULL OR order_reference = \(query.orderReference))
                 AND (\(state)::text IS NULL OR state = \(state))
             ORDER BY id DESC LIMIT \(query.limit)
-            """, logger: logger
-        ).collect().map(Self.outboxMessage)
+            """
+        ).map(Self.outboxMessage)
     }
 
     public func queueDepths() async throws -> (messages: [OutboxMessage.State: Int], unprocessedEvents: Int) {
         guard !isClosedNow else { throw StoreError.closed }
         var counts: [OutboxMessage.State: Int] = [:]
-        for try await (name, count) in try await client.query(
-            "SELECT state, COUNT(*)::int8 FROM messages GROUP BY state", logger: logger
-        ).decode((String, Int).self) {
+        for row in try await rows("SELECT state, COUNT(*)::int8 FROM messages GROUP BY state") {
+            let (name, count) = try row.decode((String, Int).self)
             if let state = OutboxMessage.State(rawValue: name) { counts[state] = count }
         }
-        var waiting = 0
-        for try await count in try await client.query(
-            "SELECT COUNT(*)::int8 FROM events WHERE processed_at IS NULL", logger: logger
-        ).decode(Int.self) {
-            waiting = count
-        }
+        let waiting =
+            try await rows("SELECT COUNT(*)::int8 FROM events WHERE processed_at IS NULL")
+            .first.map { try $0.decode(Int.self) } ?? 0
         return (counts, waiting)
     }
 }

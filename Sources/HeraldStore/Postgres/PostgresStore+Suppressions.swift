@@ -11,25 +11,21 @@ extension PostgresStore {
     public func addSuppression(_ entry: Suppression) async throws -> Bool {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
-        return try await Self.unwrapped {
-            try await client.withTransaction(logger: logger) { connection in
-                try await Self.add(entry, on: connection, logger: logger)
-            }
-        }
+        return try await transaction { connection in try await Self.add(entry, on: connection, logger: logger) }
     }
 
     @discardableResult
     public func removeSuppressions(number: String, scope: Suppression.Scope?) async throws -> [Suppression] {
         guard !isClosedNow else { throw StoreError.closed }
         let forms = try await storedForms(of: [number.storableInPostgres])
-        let rows = try await client.query(
+        let rows = try await rows(
             """
             DELETE FROM suppressions
             WHERE number = ANY(\(Array(forms.keys)))
                 AND (\(scope == nil) OR channel IS NOT DISTINCT FROM \(scope?.channel))
             RETURNING *
-            """, logger: logger
-        ).collect()
+            """
+        )
         let removed = try rows.map { row in
             (id: try PostgresColumns(row)("id", as: Int64.self), entry: try Self.suppression(row))
         }
@@ -40,12 +36,12 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         var forms: [String: String]?
         if let numbers { forms = try await storedForms(of: numbers.map(\.storableInPostgres)) }
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM suppressions WHERE (\(forms == nil) OR number = ANY(\(forms.map { Array($0.keys) } ?? [])))
             ORDER BY created_at DESC, id DESC
-            """, logger: logger
-        ).collect().map { SQLiteStore.unhashed(try Self.suppression($0), forms ?? [:]) }
+            """
+        ).map { SQLiteStore.unhashed(try Self.suppression($0), forms ?? [:]) }
     }
 
     public func suppression(for number: String, channel: String) async throws -> Suppression? {
@@ -53,23 +49,20 @@ extension PostgresStore {
         let forms = try await storedForms(of: [number.storableInPostgres])
         let channel = channel.storableInPostgres
         // The every-channel entry first: it is the one an operator lifts.
-        return try await client.query(
+        return try await rows(
             """
             SELECT * FROM suppressions
             WHERE number = ANY(\(Array(forms.keys))) AND (channel IS NULL OR channel = \(channel))
             ORDER BY channel NULLS FIRST LIMIT 1
-            """, logger: logger
-        ).collect().first.map { SQLiteStore.unhashed(try Self.suppression($0), forms) }
+            """
+        ).first.map { SQLiteStore.unhashed(try Self.suppression($0), forms) }
     }
 
     /// The forms `numbers` may be stored in, each to its number: itself, and its hash when the
     /// database has the secret of `NumberHash` (copied from an SQLite file where `herald forget` ran).
     func storedForms(of numbers: [String]) async throws -> [String: String] {
         var forms = Dictionary(numbers.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
-        let rows = try await client.query(
-            "SELECT value FROM settings WHERE name = \(NumberHash.settingName)", logger: logger
-        ).collect()
-        if let row = rows.first {
+        if let row = try await rows("SELECT value FROM settings WHERE name = \(NumberHash.settingName)").first {
             let secret = try row.decode(ByteBuffer.self)
             let hash = NumberHash(key: SymmetricKey(data: Data(secret.readableBytesView)))
             for number in numbers { forms[hash.hash(number)] = number }
@@ -79,7 +72,7 @@ extension PostgresStore {
 
     /// Adds `entry` inside a transaction (alone, or with the send outcome that revealed it).
     @discardableResult
-    static func add(_ entry: Suppression, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    static func add(_ entry: Suppression, on connection: BoundedConnection, logger: Logger) async throws -> Bool {
         let entry = entry.storableInPostgres
         let channel = entry.scope.channel
         let existing = try await connection.query(
@@ -87,7 +80,7 @@ extension PostgresStore {
             SELECT * FROM suppressions WHERE number = \(entry.number) AND channel IS NOT DISTINCT FROM \(channel)
             FOR UPDATE
             """, logger: logger
-        ).collect().first.map(Self.suppression)
+        ).first.map(Self.suppression)
         if let existing {
             guard entry.source == .operator, existing != entry else { return false }
             try await connection.query(
@@ -103,7 +96,7 @@ extension PostgresStore {
             ON CONFLICT (number, COALESCE(channel, '')) DO NOTHING
             RETURNING id
             """, logger: logger
-        ).collect()
+        )
         return !inserted.isEmpty
     }
 }

@@ -22,10 +22,14 @@ public final class PostgresStore: Store {
     public struct Options: Sendable {
         /// The most connections the pool opens.
         public var maximumConnections = 20
-        /// How long `connect` waits for the database (connection and migrations) before giving up.
+        /// How long `connect` waits for the database (a connection, then each answer while it
+        /// migrates) before giving up.
         public var startupTimeout: Duration = .seconds(15)
         /// A schema to work in instead of `public` (tests give each store its own).
         public var schema: String?
+        /// How long any call waits for a connection, and then for each statement's answer,
+        /// before it fails (`BoundedConnection`): intake answers 503, the work loops try again.
+        public var operationTimeout: Duration = .seconds(5)
 
         public init() {}
     }
@@ -58,8 +62,17 @@ public final class PostgresStore: Store {
     /// Write transactions of `record` committed since connecting; with group commit, fewer than events.
     public var transactionCount: Int { transactions.value.load(ordering: .relaxed) }
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int, channel: String) {
+    /// How long a call waits for a connection and for each answer (`Options.operationTimeout`).
+    let operationTimeout: Duration
+    /// Who this store is among the instances sharing the database (its claims on events say so).
+    let instanceID = UUID().uuidString
+
+    private init(
+        url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int, operationTimeout: Duration,
+        channel: String
+    ) {
         self.url = url
+        self.operationTimeout = operationTimeout
         self.client = client
         self.logger = logger
         self.pool = Task { await client.run() }
@@ -71,18 +84,19 @@ public final class PostgresStore: Store {
             // aborts one): that one is written again, once, before its callers hear of it.
             for attempt in 1...2 {
                 do {
-                    let outcomes = try await Self.unwrapped {
-                        try await client.withTransaction(logger: logger) { connection in
-                            try await Self.lockOrders(of: batch, on: connection, logger: logger)
-                            var outcomes: [RecordOutcome] = []
-                            for event in batch {
-                                outcomes.append(try await Self.insert(event, on: connection, logger: logger))
-                            }
-                            if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) {
-                                try await Self.notify(.eventsRecorded, channel: channel, on: connection, logger: logger)
-                            }
-                            return outcomes
+                    // Past the timeout the callers hear of a failure (intake answers 503, the sender
+                    // retries); a commit that happened all the same makes the retry a duplicate.
+                    let outcomes = try await Self.transaction(client, limit: operationTimeout, logger: logger) {
+                        connection in
+                        try await Self.lockOrders(of: batch, on: connection, logger: logger)
+                        var outcomes: [RecordOutcome] = []
+                        for event in batch {
+                            outcomes.append(try await Self.insert(event, on: connection, logger: logger))
                         }
+                        if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) {
+                            try await Self.notify(.eventsRecorded, channel: channel, on: connection, logger: logger)
+                        }
+                        return outcomes
                     }
                     transactions.value.add(1, ordering: .relaxed)
                     return outcomes
@@ -129,12 +143,9 @@ public final class PostgresStore: Store {
         let store = PostgresStore(
             url: url, client: client, logger: logger,
             concurrentBatches: min(4, max(1, options.maximumConnections / 2)),
-            channel: PostgresListener.channel(schema: options.schema))
+            operationTimeout: options.operationTimeout, channel: PostgresListener.channel(schema: options.schema))
         do {
-            let schema = options.schema
-            try await withTimeout(options.startupTimeout) {
-                try await Self.migrate(client, schema: schema, logger: logger)
-            }
+            try await Self.migrate(client, schema: options.schema, limit: options.startupTimeout, logger: logger)
         } catch {
             try? await store.close()
             throw StoreError("cannot use the database \(url): \(Self.reason(error))")
@@ -145,9 +156,7 @@ public final class PostgresStore: Store {
     public func ping() async throws {
         guard !isClosedNow else { throw StoreError.closed }
         do {
-            _ = try await Self.withTimeout(.seconds(5)) {
-                try await self.client.query("SELECT 1", logger: self.logger).collect()
-            }
+            _ = try await rows("SELECT 1")
         } catch let error as StoreError {
             throw error
         } catch {
@@ -185,22 +194,6 @@ public final class PostgresStore: Store {
             return "\(error.code)\(error.underlying.map { ": \($0)" } ?? "")"
         }
         return "\(error)"
-    }
-
-    /// `body`'s result, or a `StoreError` once `limit` has passed (the pool queues requests while
-    /// the database is unreachable rather than failing them).
-    static func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T)
-        async throws -> T
-    {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw StoreError("no answer from the database within \(limit)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
     }
 }
 

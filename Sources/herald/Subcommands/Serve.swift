@@ -39,6 +39,18 @@ extension Herald {
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
+        @Option(
+            name: .customLong("db-timeout"),
+            help: ArgumentHelp(
+                "Seconds any PostgreSQL call waits for a connection, then for each statement's answer.",
+                discussion: """
+                    Past it a webhook is answered 503 (the sender retries; nothing unstored is acknowledged), \
+                    /healthz answers 503, and the processor and dispatcher try again, waiting up to 5 s between \
+                    failures. The connection that did not answer is closed, so a network cut ends within it too.
+                    """
+            ))
+        var dbTimeout: Double = 5
+
         @Option(help: "Prune events and messages older than this many days, at start and every hour (default: never).")
         var retentionDays: Int?
 
@@ -80,6 +92,14 @@ extension Herald {
             }
         }
 
+        static func logHeldMessages(in store: any Store, logger: Logger) async {
+            do {
+                try await HeldMessages.count(in: store).log(to: logger)
+            } catch {
+                logger.error("could not count held messages", metadata: ["error": "\(error)"])
+            }
+        }
+
         func run() async throws {
             if let retentionDays, retentionDays <= 0 {
                 printError("error: --retention-days must be a whole number of days, 1 or more")
@@ -88,6 +108,10 @@ extension Herald {
             let postgres = try storeOptions.postgresURL()
             if retentionDays != nil, postgres != nil {
                 printError("error: --retention-days works on the SQLite store only (not supported on PostgreSQL yet)")
+                throw ExitCode(2)
+            }
+            guard dbTimeout > 0 else {
+                printError("error: --db-timeout must be more than 0 seconds")
                 throw ExitCode(2)
             }
             let proxies = try parsedTrustedProxies()
@@ -119,7 +143,14 @@ extension Herald {
                 var storeLogger = logger
                 storeLogger[metadataKey: "herald.db"] = "\(url)"
                 logger.info("connecting to PostgreSQL", metadata: ["herald.db": "\(url)"])
-                store = try await storeOptions.connect(url, logger: storeLogger)
+                var settings = PostgresStore.Options()
+                settings.operationTimeout = .milliseconds(Int64(dbTimeout * 1000))
+                let (options, connectLogger) = (settings, storeLogger)
+                // Serves at once: until the database answers, webhooks and /healthz get 503.
+                store = StoreConnection(
+                    name: url.description, logger: logger,
+                    onConnected: { store in await Self.logHeldMessages(in: store, logger: logger) },
+                    connect: { try await PostgresStore.connect(url, logger: connectLogger, options: options) })
                 sqlite = nil
                 dbName = url.description
             } else {
@@ -148,16 +179,16 @@ extension Herald {
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",
-                    metadata: ["herald.channel": "\(channel.name)", "herald.missing_env": "\(channel.missing.joined(separator: ","))"])
+                    metadata: [
+                        "herald.channel": "\(channel.name)",
+                        "herald.missing_env": "\(channel.missing.joined(separator: ","))",
+                    ])
             }
-            do {
-                try await HeldMessages.count(in: store).log(to: logger)
-            } catch {
-                logger.error("could not count held messages", metadata: ["error": "\(error)"])
-            }
+            if sqlite != nil { await Self.logHeldMessages(in: store, logger: logger) }
             let transport = URLSessionTransport()
             let processor = EventProcessor(
-                ruleSet: ruleSet, templates: templates, store: store, logger: logger, enricher: Enricher(transport: transport))
+                ruleSet: ruleSet, templates: templates, store: store, logger: logger,
+                enricher: Enricher(transport: transport))
             let dispatcher = Dispatcher(
                 store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
                 transport: transport, logger: logger)

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// A leased connection whose every statement is answered within `limit`, or the connection is
+/// closed and the statement abandoned.
+///
+/// Written by hand because PostgresNIO 1.33.2 has none of it, and worse: no query timeout, a
+/// task's cancellation does not stop a query in flight, no socket option (keepalive,
+/// `TCP_USER_TIMEOUT`) reaches its sockets, and a statement sent on a connection that has just
+/// closed is never answered at all (it is written to a channel whose handler is gone, and nothing
+/// fails its promise; its own `withTransaction` does that with the ROLLBACK after a connection
+/// lost mid-transaction). Without it a worker loop waited for ever after the database restarted
+/// or the network was cut, and graceful shutdown waited for that loop.
+///
+/// A bound per statement rather than per operation: a transaction of many quick statements (a
+/// batch of 100 events) is slow but alive; one statement left unanswered for `limit` is not. The
+/// pool drops the closed connection and opens another once the database answers again.
+struct BoundedConnection: Sendable {
+    let connection: PostgresConnection
+    let limit: Duration
+
+    /// The rows of `query`; throws a `StoreError` when no answer came within `limit` or the
+    /// connection is closed already.
+    @discardableResult
+    func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        let (connection, limit) = (connection, limit)
+        guard !connection.isClosed else { throw StoreError("the connection to the database was lost") }
+        let (answer, answered) = AsyncThrowingStream<[PostgresRow], any Error>.makeStream()
+        // Unstructured on purpose: a child task would have to be awaited, and a statement that is
+        // never answered would hold the caller with it. This one is abandoned past the limit.
+        let statement = Task {
+            do {
+                answered.yield(try await connection.query(query, logger: logger).collect())
+                answered.finish()
+            } catch {
+                answered.finish(throwing: error)
+            }
+        }
+        return try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
+            group.addTask {
+                for try await rows in answer { return rows }
+                throw CancellationError()
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            // Past the limit, or the caller cancelled: nobody waits for what comes on this
+            // connection any more, so it goes.
+            let abandon = {
+                statement.cancel()
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+            do {
+                guard let rows = try await group.next()! else {
+                    abandon()
+                    throw StoreError("no answer from the database within \(limit)")
+                }
+                return rows
+            } catch is CancellationError {
+                abandon()
+                throw CancellationError()
+            } catch let error as PSQLError where error.serverInfo == nil {
+                // The connection failed, not the statement: said in words (PSQLError prints a
+                // generic text); the server's own errors keep their SQLSTATE for the caller.
+                throw StoreError("the connection to the database was lost: \(PostgresStore.reason(error))")
+            }
+        }
+    }
+}
+
+extension PostgresStore {
+    /// Runs `body` on a connection leased within `limit`, its statements bounded by `limit` too.
+    /// The pool queues a request it cannot serve while the database is unreachable (for up to a
+    /// minute before failing it): past `limit` the request is withdrawn and this throws.
+    static func withConnection<T: Sendable>(
+        _ client: PostgresClient, limit: Duration, _ body: @escaping @Sendable (BoundedConnection) async throws -> T
+    ) async throws -> T {
+        let leased = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    leased.value.store(true, ordering: .releasing)
+                    return try await body(BoundedConnection(connection: connection, limit: limit))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let value = result { return value }
+                // The timer: once leased, each statement bounds itself.
+                guard leased.value.load(ordering: .acquiring) else {
+                    throw StoreError("no connection to the database within \(limit)")
+                }
+            }
+            throw StoreError("no connection to the database within \(limit)")
+        }
+    }
+
+    /// `body` between BEGIN and COMMIT on one bounded connection, rolled back when it throws; the
+    /// error `body` or COMMIT threw is rethrown as it is (a `PSQLError` keeps its SQLSTATE).
+    static func transaction<T: Sendable>(
+        _ client: PostgresClient, limit: Duration, logger: Logger,
+        _ body: @escaping @Sendable (BoundedConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection(client, limit: limit) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                // After a failed COMMIT PostgreSQL has already rolled back: this one only warns.
+                // On a lost connection it fails at once (the server rolls back on its own).
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// The store's own connection, bounded by `operationTimeout`.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (BoundedConnection) async throws -> T)
+        async throws -> T
+    {
+        try await Self.withConnection(client, limit: operationTimeout, body)
+    }
+
+    /// The same, in a transaction.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (BoundedConnection) async throws -> T)
+        async throws -> T
+    {
+        try await Self.transaction(client, limit: operationTimeout, logger: logger, body)
+    }
+
+    /// The rows of one statement, on a bounded connection.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = logger
+        return try await withConnection { try await $0.query(query, logger: logger) }
+    }
+}
+
+/// Whether the pool handed over a connection before the lease's time ran out.
+private final class LeaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
