@@ -155,7 +155,7 @@ extension Herald {
             } catch {
                 logger.error("could not count held messages", metadata: ["error": "\(error)"])
             }
-            let transport = URLSessionTransport()
+            let transport = HTTPClientTransport()
             let processor = EventProcessor(
                 ruleSet: ruleSet, templates: templates, store: store, logger: logger, enricher: Enricher(transport: transport))
             let dispatcher = Dispatcher(
@@ -163,7 +163,7 @@ extension Herald {
                 transport: transport, logger: logger)
             let app = buildApplication(
                 configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
-                dispatcher: dispatcher,
+                dispatcher: dispatcher, transport: transport,
                 onServerRunning: { port in
                     logger.notice(
                         "herald is listening",
