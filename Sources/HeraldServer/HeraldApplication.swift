@@ -73,7 +73,7 @@ public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
 /// service that is closed after the server has finished its in-flight requests.
 public func buildApplication(
     configuration: ServerConfiguration, ruleSet: RuleSet, store: any Store, logger: Logger,
-    processor: EventProcessor? = nil, dispatcher: Dispatcher? = nil,
+    processor: EventProcessor? = nil, dispatcher: Dispatcher? = nil, transport: (any Service)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var intake = WebhookIntake(providers: ruleSet.providers, store: store, maxBodySize: configuration.maxBodySize)
@@ -97,10 +97,11 @@ public func buildApplication(
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "herald"),
         // Shutdown runs in reverse: the server finishes its requests, the dispatcher its sends,
-        // the processor its event, then the store closes, then its own services stop (group
-        // commit and checkpoints: intake's writes still commit while the server drains).
-        services: store.services + [StoreService(store: store, logger: logger)] + (processor.map { [$0.service] } ?? [])
-            + (dispatcher.map { [$0.service] } ?? []),
+        // the processor its event, then the HTTP client closes its connections, then the store
+        // closes, then its own services stop (group commit and checkpoints: intake's writes
+        // still commit while the server drains).
+        services: store.services + [StoreService(store: store, logger: logger)] + (transport.map { [$0] } ?? [])
+            + (processor.map { [$0.service] } ?? []) + (dispatcher.map { [$0.service] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -297,7 +297,7 @@ struct ChaosTests {
             let policy = RetryPolicy()
             let dispatcher = Dispatcher(
                 store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
-                transport: URLSessionTransport(requestTimeout: 2), policy: policy, logger: logger, clock: now)
+                transport: SharedTransport.loopback(requestTimeout: 2), policy: policy, logger: logger, clock: now)
 
             // 40 delivered orders (one SMS each) and 10 out for delivery (WhatsApp, plus an SMS
             // that the courier will call): 60 messages.

@@ -126,10 +126,10 @@ struct DispatchTests {
             store: store,
             processor: EventProcessor(
                 ruleSet: rules, templates: templates, store: store, logger: logger, clock: clock,
-                enricher: Enricher(transport: URLSessionTransport(requestTimeout: 5), pause: .milliseconds(10))),
+                enricher: Enricher(transport: SharedTransport.loopback(requestTimeout: 5), pause: .milliseconds(10))),
             dispatcher: Dispatcher(
                 store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
-                transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: clock, random: { 0.5 }))
+                transport: SharedTransport.loopback(requestTimeout: 5), logger: logger, clock: clock, random: { 0.5 }))
     }
 
     func receive(_ store: SQLiteStore, _ provider: String, _ file: String, ruleSet: RuleSet) async throws {
@@ -281,7 +281,8 @@ struct DispatchTests {
             let logger = logs.logger()
             let restarted = Dispatcher(
                 store: p.store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
-                transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: { fixedNow }, random: { 0.5 })
+                transport: SharedTransport.loopback(requestTimeout: 5), logger: logger, clock: { fixedNow },
+                random: { 0.5 })
             #expect(try await p.store.release(ids: held.map(\.id), at: fixedNow).count == 1)
             try await restarted.dispatchDue()
             let sent = try await p.store.messages(MessageQuery(state: .sent))
@@ -357,7 +358,8 @@ struct DispatchTests {
             let store = try SQLiteStore(path: path)
             let processor = EventProcessor(
                 ruleSet: rules, templates: templates, store: store, logger: logs.logger(), clock: { fixedNow },
-                enricher: Enricher(transport: URLSessionTransport(requestTimeout: 0.5), attempts: 2, pause: .milliseconds(10)))
+                enricher: Enricher(
+                    transport: SharedTransport.loopback(requestTimeout: 0.5), attempts: 2, pause: .milliseconds(10)))
             try await receive(store, "wakilni", "02-order-confirmed.json", ruleSet: rules)
             try await processor.processPending()
             let message = try #require(try await store.messages(MessageQuery()).first)

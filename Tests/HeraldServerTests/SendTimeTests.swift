@@ -48,7 +48,7 @@ struct SendTimeTests {
                 ruleSet: ruleSet, templates: templates, store: store, logger: logger, clock: clock),
             dispatcher: Dispatcher(
                 store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
-                transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: clock, random: { 0.5 }))
+                transport: SharedTransport.loopback(requestTimeout: 5), logger: logger, clock: clock, random: { 0.5 }))
     }
 
     func receive(_ p: Pipeline, _ file: String) async throws {

@@ -53,7 +53,8 @@ struct SuppressionDispatchTests {
                 ruleSet: rules, templates: templates, store: store, logger: logger, clock: { fixedNow }),
             dispatcher: Dispatcher(
                 store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
-                transport: URLSessionTransport(requestTimeout: 5), logger: logger, clock: { fixedNow }, random: { 0.5 },
+                transport: SharedTransport.loopback(requestTimeout: 5), logger: logger, clock: { fixedNow },
+                random: { 0.5 },
                 concurrency: concurrency))
     }
 

@@ -5,8 +5,13 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-/// What a connection of its own per POST costs (URLSessionTransport), against reusing connections,
-/// on loopback: prints figures. Run with `HERALD_BENCH=1 swift test --filter TransportCost`.
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Sends through HTTPClientTransport (kept-alive connections) against what Herald did before it: a
+/// URLSession, so a connection, of its own per POST. On loopback; prints figures. Run with
+/// `HERALD_BENCH=1 swift test --filter TransportCost`.
 @Suite("Transport cost (benchmark)", .enabled(if: ProcessInfo.processInfo.environment["HERALD_BENCH"] != nil))
 struct TransportCostBench {
     @Test func freshConnectionPerSendAgainstReuse() async throws {
@@ -24,7 +29,7 @@ struct TransportCostBench {
             let request = OutgoingRequest(
                 url: url, headers: ["Content-Type": "application/x-www-form-urlencoded"],
                 body: Array("To=%2B212661234567&From=%2B212500000000&Body=Bonjour".utf8))
-            let transport = URLSessionTransport(requestTimeout: 5)
+            let transport = HTTPClientTransport(requestTimeout: 5)
             let count = 300
             func measure(_ label: String, width: Int, _ send: @escaping @Sendable () async throws -> Void) async throws
             {
@@ -44,12 +49,23 @@ struct TransportCostBench {
                         format: "transport: %@, %d sends %d at a time: %.0f sends/s, %.2f ms per send",
                         label, count, width, Double(count) / seconds, seconds * 1000 / Double(count) * Double(width)))
             }
-            for width in [1, 8] {
-                try await measure("reused connections", width: width) {
-                    _ = try await transport.sendReusingConnections(request)
+            do {
+                for width in [1, 8] {
+                    try await measure("HTTPClientTransport", width: width) { _ = try await transport.send(request) }
+                    try await measure("a URLSession per send", width: width) {
+                        let session = URLSession(configuration: .ephemeral)
+                        defer { session.finishTasksAndInvalidate() }
+                        var urlRequest = URLRequest(url: url)
+                        urlRequest.httpMethod = "POST"
+                        urlRequest.httpBody = Data(request.body)
+                        _ = try await session.data(for: urlRequest)
+                    }
                 }
-                try await measure("a connection per send", width: width) { _ = try await transport.send(request) }
+            } catch {
+                try await transport.shutdown()
+                throw error
             }
+            try await transport.shutdown()
         }
     }
 }

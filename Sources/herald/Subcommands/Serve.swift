@@ -185,7 +185,7 @@ extension Herald {
                     ])
             }
             if sqlite != nil { await Self.logHeldMessages(in: store, logger: logger) }
-            let transport = URLSessionTransport()
+            let transport = HTTPClientTransport()
             let processor = EventProcessor(
                 ruleSet: ruleSet, templates: templates, store: store, logger: logger,
                 enricher: Enricher(transport: transport))
@@ -194,7 +194,7 @@ extension Herald {
                 transport: transport, logger: logger)
             let app = buildApplication(
                 configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
-                dispatcher: dispatcher,
+                dispatcher: dispatcher, transport: transport,
                 onServerRunning: { port in
                     logger.notice(
                         "herald is listening",
