@@ -36,29 +36,29 @@ final class PostgresPacer: SendPacing {
         let keys = [channelKey, pairKey]
         let logger = self.logger
         let at = try await PostgresStore.transaction(client, limit: timeout, logger: logger) { connection in
-                // Rows first (a key never seen has none to lock), then both locked in one order.
-                try await connection.query(
-                    """
-                    INSERT INTO pacing (key, booked_at) SELECT k, 0 FROM unnest(\(keys)::text[]) AS k
-                    ON CONFLICT (key) DO NOTHING
-                    """, logger: logger)
-                var booked: [String: Double] = [:]
-                for row in try await connection.query(
-                    "SELECT key, booked_at FROM pacing WHERE key = ANY(\(keys)::text[]) ORDER BY key FOR UPDATE",
-                    logger: logger
-                ) {
-                    let (key, value) = try row.decode((String, Double).self)
-                    booked[key] = value
-                }
-                let stored = { (key: String) in booked[key].flatMap { $0 > 0 ? Date(timeIntervalSince1970: $0) : nil } }
-                let decision = PacingDecision.decide(
-                    limit, nextSlot: stored(channelKey), lastToRecipient: stored(pairKey), now: now, maxWait: maxWait)
-                for (key, value) in [(channelKey, decision.nextSlot), (pairKey, decision.lastToRecipient)] {
-                    guard let value else { continue }
-                    let at = value.timeIntervalSince1970
-                    try await connection.query("UPDATE pacing SET booked_at = \(at) WHERE key = \(key)", logger: logger)
-                }
-                return decision.at
+            // Rows first (a key never seen has none to lock), then both locked in one order.
+            try await connection.query(
+                """
+                INSERT INTO pacing (key, booked_at) SELECT k, 0 FROM unnest(\(keys)::text[]) AS k
+                ON CONFLICT (key) DO NOTHING
+                """, logger: logger)
+            var booked: [String: Double] = [:]
+            for row in try await connection.query(
+                "SELECT key, booked_at FROM pacing WHERE key = ANY(\(keys)::text[]) ORDER BY key FOR UPDATE",
+                logger: logger
+            ) {
+                let (key, value) = try row.decode((String, Double).self)
+                booked[key] = value
+            }
+            let stored = { (key: String) in booked[key].flatMap { $0 > 0 ? Date(timeIntervalSince1970: $0) : nil } }
+            let decision = PacingDecision.decide(
+                limit, nextSlot: stored(channelKey), lastToRecipient: stored(pairKey), now: now, maxWait: maxWait)
+            for (key, value) in [(channelKey, decision.nextSlot), (pairKey, decision.lastToRecipient)] {
+                guard let value else { continue }
+                let at = value.timeIntervalSince1970
+                try await connection.query("UPDATE pacing SET booked_at = \(at) WHERE key = \(key)", logger: logger)
+            }
+            return decision.at
         }
         try await deleteOldRecipients(now: now)
         return at
