@@ -2,12 +2,15 @@
 """Drives signed cod-fulfillment webhooks at a fixed rate and measures, with bench/FakeProvider's
 arrival times, the latency from sending each webhook to its SMS request reaching the provider.
 
-Usage: e2e_load.py HERALD_PORT FAKE_PORT RATE SECONDS SECRET RUN_ID
+Usage: e2e_load.py HERALD_PORTS FAKE_PORT RATE SECONDS SECRET RUN_ID
+HERALD_PORTS is one port or several, comma-separated (instances on one database): webhook n goes to
+port n mod their count, round-robin, as a load balancer would spread them.
 Prints one line of figures; exits 1 when a message is lost or duplicated.
 """
 import hashlib, hmac, http.client, json, sys, threading, time
 
-herald_port, fake_port, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+herald_ports = [int(p) for p in sys.argv[1].split(",")]
+fake_port, rate, seconds = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 secret, run = sys.argv[5].encode(), sys.argv[6]
 total = int(rate * seconds)
 sent_at, statuses, lock = {}, {}, threading.Lock()
@@ -26,7 +29,7 @@ def body_for(n):
 
 
 def worker():
-    connection = http.client.HTTPConnection("127.0.0.1", herald_port, timeout=10)
+    connections = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=10) for port in herald_ports}
     while True:
         with lock:
             n = next_index[0]
@@ -38,8 +41,10 @@ def worker():
         delay = start + n / rate - time.time()
         if delay > 0:
             time.sleep(delay)
+        port = herald_ports[n % len(herald_ports)]
         t = time.time()
         try:
+            connection = connections[port]
             connection.request("POST", "/webhooks/cod-fulfillment", body,
                                {"Content-Type": "application/json", "X-Webhook-Signature": signature})
             response = connection.getresponse()
@@ -47,7 +52,7 @@ def worker():
             status = response.status
         except Exception as error:  # noqa: BLE001 - counted, reported
             status = "error: %s" % error
-            connection = http.client.HTTPConnection("127.0.0.1", herald_port, timeout=10)
+            connections[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         with lock:
             sent_at[reference] = t
             statuses[status] = statuses.get(status, 0) + 1
@@ -80,8 +85,8 @@ def pct(p):
     return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else float("nan")
 
 
-print("rate %4d/s  webhooks %6d (answers %s)  provider requests %6d  undelivered after drain %d  duplicated %d  "
+print("rate %4d/s  instances %d  webhooks %6d (answers %s)  provider requests %6d  undelivered after drain %d  duplicated %d  "
       "latency p50 %6.1f ms  p99 %6.1f ms  max %7.1f ms  load generator behind schedule by %.1f s" % (
-          rate, total, statuses, stats["requests"], lost, duplicates, pct(0.5), pct(0.99),
+          rate, len(herald_ports), total, statuses, stats["requests"], lost, duplicates, pct(0.5), pct(0.99),
           latencies[-1] if latencies else float("nan"), max(0.0, behind)))
 sys.exit(1 if lost or duplicates or accepted != total else 0)
