@@ -50,12 +50,36 @@ startup = read("startup")
 row("start-up (exec → /healthz 200)", num(r"median (\d+) ms", startup), "ms", "≤ 300 ms", lambda v: v <= 300)
 row("idle RSS", num(r"idle RSS: ([\d.]+) MiB", startup), "MiB", "≤ 64 MB", lambda v: v * 1.048576 <= 64)
 
+# PostgreSQL: one cluster on this same machine, measured beside its own ceiling (pgbench).
+rows.append(("-- PostgreSQL: 2 cores shared by instances, PostgreSQL, load generator and fake provider: "
+             "shows correctness and contention, not scaling", None, "", "", ""))
+pg = read("pgintake")
+pg_tps = num(r"^pgbench, one webhook per txn\s+(\d+)", pg)
+pg_rps = num(r"^herald serve --db postgres://\s+(\d+)", pg)
+row("pgbench, Herald's intake statements", pg_tps, "txn/s", "", lambda v: True, "32 clients, one webhook per transaction")
+row("intake on PostgreSQL (durable, verified)", pg_rps, "req/s", "", lambda v: True, "wrk, 32 connections, 1 instance")
+row("intake / pgbench", 100 * pg_rps / pg_tps if pg_rps and pg_tps else None, "%", "≥ 50 %", lambda v: v >= 50,
+    "Herald groups commits, pgbench cannot")
+row("intake on PostgreSQL p99", num(r"^herald serve --db postgres://\s+\d+\s+p50 [\d.]+ ms, p99 ([\d.]+) ms", pg), "ms",
+    "", lambda v: True)
+e2e_pg = read("e2e-pg")
+for rate in (200, 1000):
+    line = next((l for l in e2e_pg.splitlines() if re.match(rf"rate\s+{rate}/s", l)), "")
+    lost, dup = num(r"undelivered after drain (\d+)", line), num(r"duplicated (\d+)", line)
+    p50 = num(r"p50\s+([\d.]+) ms", line)
+    note = f"2 instances; p50 {p50} ms; lost {lost:.0f}, duplicated {dup:.0f}" if line else ""
+    row(f"end to end p99 at {rate}/s, PostgreSQL", num(r"p99\s+([\d.]+) ms", line), "ms", "≤ 50 ms", lambda v: v <= 50, note)
+
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print()
 print(f"================ Herald benchmarks ({os.cpu_count()} CPUs, {cpu}) ================")
-widths = [max(len(r[i]) for r in rows + [("measure", "measured", "target", "", "")]) for i in range(4)]
+table = [r for r in rows if r[1] is not None]  # a None value: a heading line
+widths = [max(len(r[i]) for r in table + [("measure", "measured", "target", "", "")]) for i in range(4)]
 print(f"{'measure':<{widths[0]}}  {'measured':>{widths[1]}}  {'target':<{widths[2]}}  verdict")
 for what, shown, target, verdict, note in rows:
+    if shown is None:
+        print(what)
+        continue
     print(f"{what:<{widths[0]}}  {shown:>{widths[1]}}  {target:<{widths[2]}}  {verdict:<7}  {note}")
 print(f"raw outputs: {out}")
 if failed:
