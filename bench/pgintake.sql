@@ -1,6 +1,7 @@
 -- bench/pgintake's pgbench script: one cod-fulfillment webhook as Herald's PostgreSQL intake
--- commits it for a new order (PostgresStore.lockOrders, then .insert: the statements and values that
--- a log_statement=all trace of `herald serve` shows for one of bench/gen_payloads.py's webhooks).
+-- commits it for a new order (PostgresStore.lockOrders, .insert, then the notice that wakes the other
+-- instances: the statements and values that a log_statement=all trace of `herald serve` shows for
+-- one of bench/gen_payloads.py's webhooks).
 -- pgbench runs one webhook per transaction; Herald puts the webhooks that arrive together in one.
 -- A random reference per transaction: a new event and a new order each time, as in the HTTP load.
 \set n random(1, 1000000000000)
@@ -31,4 +32,5 @@ VALUES ('cod-fulfillment', 'PGBENCH-' || :n, 'delivered', 1778320800, :id, extra
 ON CONFLICT (provider, reference) DO UPDATE SET
     status = excluded.status, occurred_at = excluded.occurred_at,
     event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered;
+SELECT pg_notify('herald', 'events');
 END;
