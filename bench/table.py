@@ -67,7 +67,9 @@ for rate in (200, 1000):
     line = next((l for l in e2e_pg.splitlines() if re.match(rf"rate\s+{rate}/s", l)), "")
     lost, dup = num(r"undelivered after drain (\d+)", line), num(r"duplicated (\d+)", line)
     p50 = num(r"p50\s+([\d.]+) ms", line)
-    note = f"2 instances; p50 {p50} ms; lost {lost:.0f}, duplicated {dup:.0f}" if line else ""
+    # e2e_load.py waits 20 s after the load for the provider to see every message: a backlog
+    # larger than that shows here although the messages are still queued in the database.
+    note = f"2 instances; p50 {p50} ms; not sent 20 s after the load {lost:.0f}, duplicated {dup:.0f}" if line else ""
     row(f"end to end p99 at {rate}/s, PostgreSQL", num(r"p99\s+([\d.]+) ms", line), "ms", "≤ 50 ms", lambda v: v <= 50, note)
 
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
