@@ -68,7 +68,7 @@ struct InboxContractTests {
         #expect(try await store.claimEvents(now: F.now, limit: 1, lease: 0).map(\.id) == [shipped])
         try await store.completeProcessing(eventID: shipped, messages: [], at: F.now)
         #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).map(\.id) == [otherOrder, delivered])
-        try await store.completeProcessing([(otherOrder, []), (delivered, [])], at: F.now)
+        _ = try await store.completeProcessing([(otherOrder, []), (delivered, [])], at: F.now)
         #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).isEmpty)
         try await store.close()
     }

@@ -47,7 +47,7 @@ struct PostgresInstancesTests {
                     if earlier.contains(where: { $0.processedAt == nil }) { outOfTurn.append(event.id) }
                 }
                 claimed += batch.map(\.id)
-                try await store.completeProcessing(batch.map { ($0.id, []) }, at: Date())
+                _ = try await store.completeProcessing(batch.map { ($0.id, []) }, at: Date())
             }
             return (claimed, outOfTurn)
         }

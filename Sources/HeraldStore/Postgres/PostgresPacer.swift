@@ -74,7 +74,7 @@ final class PostgresPacer: SendPacing {
         guard due else { return }
         let before = now.timeIntervalSince1970 - 3600
         let logger = logger
-        try await PostgresStore.withConnection(client, limit: timeout) { connection in
+        _ = try await PostgresStore.withConnection(client, limit: timeout) { connection in
             try await connection.query(
                 "DELETE FROM pacing WHERE key LIKE 'pair:%' AND booked_at < \(before)", logger: logger)
         }
