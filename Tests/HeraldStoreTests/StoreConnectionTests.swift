@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldTestSupport
 import Logging
 import ServiceLifecycle
@@ -55,5 +56,45 @@ struct StoreConnectionTests {
         try await connection.close()
         try await connection.run()  // returns at once: closed
         await #expect(throws: StoreError.closed) { try await connection.ping() }
+    }
+
+    /// What `herald serve` asks of the store before the database answers — to hear of other
+    /// instances, and their shared pacing — reaches the store once it is connected.
+    @Test func observersAndPacingReachTheStoreOnceConnected() async throws {
+        let schema = PostgresTestDatabase.freshSchema()
+        let (changes, heard) = AsyncStream.makeStream(of: StoreChange.self)
+        let connection = StoreConnection(name: "db", logger: Logger(label: "test"), firstDelay: .milliseconds(10)) {
+            try await PostgresTestDatabase.open(schema: schema)
+        }
+        connection.observeChanges { heard.yield($0) }
+        let pacer = try #require(connection.sharedPacer(limits: ["sms": PacingLimits(rate: 2)]))
+        let now = Date(timeIntervalSince1970: 1_778_414_400)
+        await #expect(throws: StoreError.notConnected) {
+            _ = try await pacer.reserve(channel: "sms", recipient: "+212661234567", now: now, bookingWithin: 1)
+        }
+        let other = try await PostgresTestDatabase.open(schema: schema)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: connection)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = changes.makeAsyncIterator()
+            // The listener's wake-up on connecting, then another instance's event.
+            #expect(await iterator.next() != nil)
+            #expect(await iterator.next() != nil)
+            let body = Fixtures.codPayload(reference: "ORD-1", from: "out_for_delivery", to: "delivered")
+            _ = try await other.record(ContractFixtures.incoming("cod-fulfillment", body: body))
+            #expect(await iterator.next() == .eventsRecorded)
+            // Paced in the database, shared with the other instance's pacer.
+            #expect(
+                try await pacer.reserve(channel: "sms", recipient: "+212661234567", now: now, bookingWithin: 1) == now)
+            let otherPacer = try #require(other.sharedPacer(limits: ["sms": PacingLimits(rate: 2)]))
+            let next = try await otherPacer.reserve(
+                channel: "sms", recipient: "+9613123456", now: now, bookingWithin: 1)
+            #expect(next == now + 0.5)
+            try await connection.close()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await other.close()
     }
 }
