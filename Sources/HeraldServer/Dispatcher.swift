@@ -33,7 +33,8 @@ public struct Dispatcher: Sendable {
     public init(
         store: any Store, ruleSet: RuleSet, channels: [String: any MessageChannel], transport: any HTTPTransport,
         policy: RetryPolicy = RetryPolicy(), logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 32, lease: TimeInterval = 60
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, concurrency: Int = 32,
+        lease: TimeInterval = 60
     ) {
         self.store = store
         self.ruleSet = ruleSet
@@ -50,13 +51,17 @@ public struct Dispatcher: Sendable {
     }
 
     /// Builds every configured channel whose credentials are set.
-    public static func channels(for ruleSet: RuleSet, baseURL: URL? = nil, logger: Logger) -> [String: any MessageChannel] {
+    public static func channels(for ruleSet: RuleSet, baseURL: URL? = nil, logger: Logger) -> [String:
+        any MessageChannel]
+    {
         var channels: [String: any MessageChannel] = [:]
         for config in ruleSet.channels where config.missing.isEmpty {
             do {
                 channels[config.name] = try Channels.make(config, baseURL: baseURL)
             } catch {
-                logger.error("channel misconfigured: its messages are held", metadata: ["herald.channel": "\(config.name)", "error": "\(error)"])
+                logger.error(
+                    "channel misconfigured: its messages are held",
+                    metadata: ["herald.channel": "\(config.name)", "error": "\(error)"])
             }
         }
         return channels
@@ -86,7 +91,8 @@ public struct Dispatcher: Sendable {
     func lookUp(_ message: OutboxMessage) async -> (OutboxMessage, DeliveryUpdate, Bool) {
         let now = clock()
         guard let configured = channels[message.channel] else {
-            let reason = "\(message.lastError ?? "unknown outcome"); lookup waits: channel '\(message.channel)' cannot send"
+            let reason =
+                "\(message.lastError ?? "unknown outcome"); lookup waits: channel '\(message.channel)' cannot send"
             let later = now.addingTimeInterval(lookupRetryDelay)
             return (message, DeliveryUpdate(state: .unknown, nextAttemptAt: later, lastError: reason), false)
         }
@@ -95,8 +101,9 @@ public struct Dispatcher: Sendable {
             return (message, DeliveryUpdate(state: .unknown, lastError: message.lastError), false)
         }
         let outcome = await channel.lookUp(
-            ChannelMessage(idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
-                           locale: message.locale, whatsapp: message.whatsapp),
+            ChannelMessage(
+                idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
+                locale: message.locale, whatsapp: message.whatsapp),
             attemptedAt: message.attemptedAt ?? message.createdAt, transport: transport)
         let update: DeliveryUpdate
         let result: String
@@ -116,9 +123,12 @@ public struct Dispatcher: Sendable {
         }
         Counter(label: "herald_lookups_total", dimensions: [("channel", message.channel), ("outcome", result)])
             .increment()
-        logger.info("unknown outcome looked up", metadata: [
-            "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.outcome": "\(result)",
-        ])
+        logger.info(
+            "unknown outcome looked up",
+            metadata: [
+                "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)",
+                "herald.outcome": "\(result)",
+            ])
         return (message, update, false)
     }
 
@@ -144,7 +154,9 @@ public struct Dispatcher: Sendable {
         guard let send, send.unsetTo == nil, let raw = send.to,
             case .success(let number) = PhoneNumber.normalize(raw, defaultCountry: country)
         else {
-            return (message, DeliveryUpdate(state: .held, lastError: Disposition.unsetRecipient(message.recipient)), true)
+            return (
+                message, DeliveryUpdate(state: .held, lastError: Disposition.unsetRecipient(message.recipient)), true
+            )
         }
         var addressed = message
         addressed.recipient = number
@@ -199,12 +211,19 @@ public struct Dispatcher: Sendable {
         } else {
             let started = DispatchTime.now()
             outcome = await channel.send(
-                ChannelMessage(idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
-                               locale: message.locale, whatsapp: message.whatsapp),
+                ChannelMessage(
+                    idempotencyKey: message.idempotencyKey, to: message.recipient, text: message.text,
+                    locale: message.locale, whatsapp: message.whatsapp),
                 transport: transport)
-            Timer(label: "herald_send_duration_seconds", dimensions: [("channel", message.channel)]).recordInterval(since: started)
+            Timer(label: "herald_send_duration_seconds", dimensions: [("channel", message.channel)]).recordInterval(
+                since: started)
         }
-        return (message, update(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: rule?.send?.fallback), false)
+        return (
+            message,
+            update(
+                for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce,
+                fallback: rule?.send?.fallback), false
+        )
     }
 
     /// Why `text` must not reach a provider: empty (the message failed before it was rendered) or
@@ -228,15 +247,20 @@ public struct Dispatcher: Sendable {
     /// The end of the quiet hours when `now` is inside them for the message's recipient; nil otherwise.
     func quietUntil(_ message: OutboxMessage) -> Date? {
         guard let quiet = ruleSet.defaults.quietHours else { return nil }
-        let zone = PhoneNumber.timeZone(of: message.recipient)
+        let zone =
+            PhoneNumber.timeZone(of: message.recipient)
             ?? ruleSet.provider(named: message.provider)?.timeZone ?? ruleSet.defaults.timeZone
         return quiet.deferral(at: clock(), timeZone: zone)
     }
 
     /// The update to record; the reasons a provider gives have phone numbers masked, as they
     /// reach the log and `herald messages`.
-    func update(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
-        var update = unmaskedUpdate(for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
+    func update(
+        for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool,
+        fallback: String?
+    ) -> DeliveryUpdate {
+        var update = unmaskedUpdate(
+            for: outcome, message: message, channel: channel, atLeastOnce: atLeastOnce, fallback: fallback)
         update.lastError = update.lastError.map(LogSafe.redactingPhones)
         if let reason = update.suppression?.reason { update.suppression?.reason = LogSafe.redactingPhones(reason) }
         switch outcome {
@@ -254,11 +278,15 @@ public struct Dispatcher: Sendable {
         return update
     }
 
-    func unmaskedUpdate(for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool, fallback: String?) -> DeliveryUpdate {
+    func unmaskedUpdate(
+        for outcome: SendOutcome, message: OutboxMessage, channel: any MessageChannel, atLeastOnce: Bool,
+        fallback: String?
+    ) -> DeliveryUpdate {
         let now = clock()
         func retry(_ reason: String, after: TimeInterval?) -> DeliveryUpdate {
             guard message.attempts < policy.maxAttempts else {
-                return DeliveryUpdate(state: .failed, lastError: "\(reason) (gave up after \(message.attempts) attempts)")
+                return DeliveryUpdate(
+                    state: .failed, lastError: "\(reason) (gave up after \(message.attempts) attempts)")
             }
             let delay = policy.delay(afterAttempt: message.attempts, retryAfter: after, random: random())
             return DeliveryUpdate(state: .pending, nextAttemptAt: now.addingTimeInterval(delay), lastError: reason)
@@ -273,10 +301,13 @@ public struct Dispatcher: Sendable {
         case .hold(let reason):
             return DeliveryUpdate(state: .held, lastError: reason)
         case .fallback(let reason):
-            guard let fallback, channels[fallback] != nil || ruleSet.channels.contains(where: { $0.name == fallback }) else {
+            guard let fallback, channels[fallback] != nil || ruleSet.channels.contains(where: { $0.name == fallback })
+            else {
                 return DeliveryUpdate(state: .failed, lastError: "\(reason); the rule has no fallback channel")
             }
-            return DeliveryUpdate(state: .pending, nextAttemptAt: now, lastError: "\(reason); falling back to \(fallback)", channel: fallback)
+            return DeliveryUpdate(
+                state: .pending, nextAttemptAt: now, lastError: "\(reason); falling back to \(fallback)",
+                channel: fallback)
         case .needsOperator(let reason, _):
             return DeliveryUpdate(state: .failed, lastError: reason)
         case .unknownOutcome(let reason):
@@ -297,9 +328,13 @@ public struct Dispatcher: Sendable {
     /// Records a batch of outcomes in one transaction, with a log line each (phone masked).
     func record(_ updates: [(OutboxMessage, DeliveryUpdate, Bool)]) async {
         for (message, update, _) in updates {
-            Counter(label: "herald_messages_total", dimensions: [("channel", message.channel), ("state", update.state.rawValue)]).increment()
+            Counter(
+                label: "herald_messages_total",
+                dimensions: [("channel", message.channel), ("state", update.state.rawValue)]
+            ).increment()
             var metadata: Logger.Metadata = [
-                "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)", "herald.state": "\(update.state.rawValue)",
+                "herald.message_id": "\(message.id)", "herald.channel": "\(message.channel)",
+                "herald.state": "\(update.state.rawValue)",
                 "herald.to": "\(LogSafe.phone(message.recipient))", "herald.attempt": "\(message.attempts)",
             ]
             if let error = update.lastError { metadata["herald.reason"] = "\(error)" }
@@ -310,7 +345,8 @@ public struct Dispatcher: Sendable {
             try await store.record(updates.map { ($0.0.id, $0.1, $0.2) }, at: clock())
         } catch {
             // The leases expire and the messages are claimed again as recovered: never lost.
-            logger.error("could not record send outcomes", metadata: ["error": "\(error)", "herald.count": "\(updates.count)"])
+            logger.error(
+                "could not record send outcomes", metadata: ["error": "\(error)", "herald.count": "\(updates.count)"])
         }
     }
 }
@@ -319,6 +355,8 @@ extension Dispatcher {
     /// The dispatcher's loop: woken when messages are queued, polling every 250 ms otherwise for
     /// messages whose time comes later (retries, quiet hours).
     public var service: WorkLoop {
-        WorkLoop(name: "dispatcher", wakeup: wakeup, idleInterval: .milliseconds(250), logger: logger) { try await dispatchDue() }
+        WorkLoop(name: "dispatcher", wakeup: wakeup, idleInterval: .milliseconds(250), logger: logger) {
+            try await dispatchDue()
+        }
     }
 }

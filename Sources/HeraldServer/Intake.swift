@@ -59,7 +59,8 @@ public struct WebhookIntake: Sendable {
         }
         let metadata: Logger.Metadata = ["herald.provider": "\(name)"]
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
-            logger.notice("webhook body over the limit", metadata: metadata.merging(["herald.bytes": "\(length)"]) { $1 })
+            logger.notice(
+                "webhook body over the limit", metadata: metadata.merging(["herald.bytes": "\(length)"]) { $1 })
             return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
         }
         var request = request

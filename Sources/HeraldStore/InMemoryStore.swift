@@ -245,7 +245,7 @@ public actor InMemoryStore: Store {
             outbox[index] = row
         }
         // Numbers the provider said opted out, with the outcome that revealed them.
-        for suppression in updates.compactMap({ $0.update.suppression }) { add(suppression) }
+        for suppression in updates.compactMap({ $0.update.suppression }) { _ = add(suppression) }
     }
 
     public func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64] {

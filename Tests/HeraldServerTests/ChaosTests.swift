@@ -14,7 +14,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fake Twilio and WhatsApp Cloud API that misbehaves for a while and then recovers: 500s,
@@ -124,9 +124,11 @@ final class ChaosProvider: Sendable {
             var allowed = CharacterSet.alphanumerics
             allowed.insert(charactersIn: "-._~")
             let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
-            let next: JSONValue = more
-                ? .string("/2010-04-01/Accounts/\(sid)/Messages.json?To=\(encode(to))&From=\(encode(from))"
-                    + "&PageSize=\(size)&Page=\(page + 1)&PageToken=PA\(page + 1)")
+            let next: JSONValue =
+                more
+                ? .string(
+                    "/2010-04-01/Accounts/\(sid)/Messages.json?To=\(encode(to))&From=\(encode(from))"
+                        + "&PageSize=\(size)&Page=\(page + 1)&PageToken=PA\(page + 1)")
                 : .null
             let body = JSONValue.object([
                 ("messages", .array(listed.map(item))), ("next_page_uri", next), ("page", .number("\(page)")),
@@ -159,27 +161,37 @@ final class ChaosProvider: Sendable {
                     sid = twilio ? "SM\(state.sids)" : "wamid.\(state.sids)"
                     if twilio {
                         let held = Held(
-                            sid: sid, to: form["To"] ?? "", from: form["From"] ?? "", body: form["Body"] ?? "", created: now)
+                            sid: sid, to: form["To"] ?? "", from: form["From"] ?? "", body: form["Body"] ?? "",
+                            created: now)
                         state.twilioMessages.append(held)
                     }
                 }
                 let answer = fault?.rawValue ?? "ok"
-                state.requests.append(Request(key: key, at: now, answer: answer, retryAfter: fault == .throttled ? Self.retryAfter : nil))
+                state.requests.append(
+                    Request(key: key, at: now, answer: answer, retryAfter: fault == .throttled ? Self.retryAfter : nil))
                 return (fault, sid)
             }
             switch fault {
             case .serverError?:
                 return twilio
                     ? Self.json(.internalServerError, #"{"code":20500,"message":"Internal Server Error","status":500}"#)
-                    : Self.json(.internalServerError, #"{"error":{"message":"An unknown error occurred","type":"OAuthException","code":1}}"#)
+                    : Self.json(
+                        .internalServerError,
+                        #"{"error":{"message":"An unknown error occurred","type":"OAuthException","code":1}}"#)
             case .throttled?:
-                return Self.json(.tooManyRequests, twilio ? #"{"code":20429,"message":"Too Many Requests","status":429}"#
-                    : #"{"error":{"message":"Rate limit hit","type":"OAuthException","code":130429}}"#,
+                return Self.json(
+                    .tooManyRequests,
+                    twilio
+                        ? #"{"code":20429,"message":"Too Many Requests","status":429}"#
+                        : #"{"error":{"message":"Rate limit hit","type":"OAuthException","code":130429}}"#,
                     headers: [.retryAfter: "\(Int(Self.retryAfter))"])
             case .expiredToken?:
                 return twilio
                     ? Self.json(.unauthorized, #"{"code":20003,"message":"Authenticate","status":401}"#)
-                    : Self.json(.unauthorized, #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190}}"#)
+                    : Self.json(
+                        .unauthorized,
+                        #"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190}}"#
+                    )
             case .lostAnswer?:
                 return Response(status: .created, headers: [Self.dropHeader: "1"])
             case .slow?, nil:
@@ -275,7 +287,8 @@ struct ChaosTests {
         return (first..<first + count).map { n in
             let text = body.replacingOccurrences(of: "ORD-000130", with: "ORD-\(700_000 + n)")
                 .replacingOccurrences(of: "0661234567", with: "06612\(String(format: "%05d", n))")
-            return WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: Array(text.utf8), receivedAt: dispatch.now)
+            return WebhookRequest(
+                provider: "cod-fulfillment", headers: input.headers, body: Array(text.utf8), receivedAt: dispatch.now)
         }
     }
 
@@ -286,14 +299,16 @@ struct ChaosTests {
         let provider = ChaosProvider(clock: now)
         let app = Application(
             router: provider.router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ChaosProvider.ResetHandler(provider: provider)])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ChaosProvider.ResetHandler(provider: provider)])),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = client.port!
             let rules = try dispatch.ruleSet(port: port)
             let store = try SQLiteStore(path: dispatch.path)
             let logger = dispatch.logs.logger()
-            let processor = EventProcessor(ruleSet: rules, templates: dispatch.templates, store: store, logger: logger, clock: now)
+            let processor = EventProcessor(
+                ruleSet: rules, templates: dispatch.templates, store: store, logger: logger, clock: now)
             let policy = RetryPolicy()
             let dispatcher = Dispatcher(
                 store: store, ruleSet: rules, channels: Dispatcher.channels(for: rules, logger: logger),
@@ -302,8 +317,11 @@ struct ChaosTests {
             // 40 delivered orders (one SMS each) and 10 out for delivery (WhatsApp, plus an SMS
             // that the courier will call): 60 messages.
             let profile = rules.provider(named: "cod-fulfillment")!
-            for request in try events("05-delivered.json", count: 40, from: 0) + events("03-out_for_delivery.json", count: 10, from: 100) {
-                _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            for request in try events("05-delivered.json", count: 40, from: 0)
+                + events("03-out_for_delivery.json", count: 10, from: 100)
+            {
+                _ = try await store.record(
+                    IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
             }
             try await processor.processPending()
             let queued = try await store.messages(MessageQuery(limit: 1_000))
@@ -353,11 +371,12 @@ struct ChaosTests {
         let failed = messages.filter { $0.state == .failed }
         let unknown = messages.filter { $0.state == .unknown }
         let lookups = requests.filter(\.lookup)
-        print("chaos: \(messages.count) messages, \(requests.count - lookups.count) sends and "
-            + "\(lookups.count) lookups, "
-            + "faults \(faults.sorted { $0.key < $1.key }), \(sent.count) sent, \(failed.count) failed "
-            + "(\(Set(failed.compactMap(\.lastError)))), \(unknown.count) unknown, \(released) released from hold, "
-            + summary)
+        print(
+            "chaos: \(messages.count) messages, \(requests.count - lookups.count) sends and "
+                + "\(lookups.count) lookups, "
+                + "faults \(faults.sorted { $0.key < $1.key }), \(sent.count) sent, \(failed.count) failed "
+                + "(\(Set(failed.compactMap(\.lastError)))), \(unknown.count) unknown, \(released) released from hold, "
+                + summary)
 
         // Every fault happened, lookups were needed, and everything settled.
         #expect(Set(ChaosProvider.Fault.allCases.map(\.rawValue)).isSubset(of: Set(faults.keys)))
@@ -396,7 +415,8 @@ struct ChaosTests {
             for (n, pair) in zip(tries, tries.dropFirst()).enumerated() where ["500", "429"].contains(pair.0.answer) {
                 let allowed = max(policy.baseDelay(afterAttempt: n + 1) * (1 - policy.jitter), pair.0.retryAfter ?? 0)
                 #expect(
-                    pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001, "\(message.rule) #\(message.id) try \(n + 2)")
+                    pair.1.at.timeIntervalSince(pair.0.at) >= allowed - 0.001,
+                    "\(message.rule) #\(message.id) try \(n + 2)")
             }
         }
         // The store agrees with the provider: the recorded ids are the ones it handed out.

@@ -58,9 +58,12 @@ final class FakeProvider: Sendable {
             self.orderLookups.withLock { $0 += 1 }
             let id = context.parameters.get("id") ?? ""
             guard let json = self.orders.withLock({ $0[id] }) else {
-                return Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"not found"}"#)))
+                return Response(
+                    status: .notFound, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"not found"}"#)))
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: json)))
         }
         router.post("**") { request, _ -> Response in
             var request = request
@@ -79,12 +82,15 @@ final class FakeProvider: Sendable {
                 }
                 return path.contains("Messages.json")
                     ? Answer(status: .created, body: #"{"sid":"SM\#(state.requests.count)","status":"queued"}"#)
-                    : Answer(status: .ok, body: #"{"messaging_product":"whatsapp","messages":[{"id":"wamid.\#(state.requests.count)"}]}"#)
+                    : Answer(
+                        status: .ok,
+                        body: #"{"messaging_product":"whatsapp","messages":[{"id":"wamid.\#(state.requests.count)"}]}"#)
             }
             var fields = HTTPFields()
             fields[.contentType] = "application/json"
             for (name, value) in answer.headers { fields[HTTPField.Name(name)!] = value }
-            return Response(status: answer.status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+            return Response(
+                status: answer.status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
         return router
     }
@@ -104,7 +110,8 @@ struct DispatchTests {
     func ruleSet(port: Int, also extra: [String: String] = [:]) throws -> RuleSet {
         var environment = Fixtures.environment.values
         environment.merge([
-            "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz", "TWILIO_FROM": "+212500000000",
+            "TWILIO_ACCOUNT_SID": "AC0123456789abcdef", "TWILIO_AUTH_TOKEN": "twilio-token-xyz",
+            "TWILIO_FROM": "+212500000000",
             "WA_PHONE_NUMBER_ID": "1055", "WA_TOKEN": "wa-token-abc",
         ]) { $1 }
         environment.merge(extra) { $1 }
@@ -135,16 +142,19 @@ struct DispatchTests {
     func receive(_ store: SQLiteStore, _ provider: String, _ file: String, ruleSet: RuleSet) async throws {
         let input = try Fixtures.envelope(provider, file)
         let profile = ruleSet.provider(named: provider)!
-        let request = WebhookRequest(provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
-        _ = try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+        let request = WebhookRequest(
+            provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
+        _ = try await store.record(
+            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
-
 
     @Test func aSeedWebhookBecomesOneTwilioRequest() async throws {
         let fixedNow = now
         try await withFake { fake, port in
             let p = try pipeline(port: port, clock: { fixedNow })
-            for _ in 0..<6 { try await receive(p.store, "cod-fulfillment", "05-delivered.json", ruleSet: p.processor.ruleSet) }
+            for _ in 0..<6 {
+                try await receive(p.store, "cod-fulfillment", "05-delivered.json", ruleSet: p.processor.ruleSet)
+            }
             try await p.processor.processPending()
             #expect(try await p.dispatcher.dispatchDue() == 1)
             #expect(try await p.dispatcher.dispatchDue() == 0)
@@ -152,16 +162,24 @@ struct DispatchTests {
             #expect(requests.count == 1)
             let request = try #require(requests.first)
             #expect(request.path == "/2010-04-01/Accounts/AC0123456789abcdef/Messages.json")
-            #expect(request.headers["authorization"] == "Basic " + Data("AC0123456789abcdef:twilio-token-xyz".utf8).base64EncodedString())
+            #expect(
+                request.headers["authorization"] == "Basic "
+                    + Data("AC0123456789abcdef:twilio-token-xyz".utf8).base64EncodedString())
             #expect(request.headers["content-type"] == "application/x-www-form-urlencoded")
             #expect(request.headers["i-twilio-idempotency-token"] == nil)  // Twilio has no such header for sends
-            let form = Dictionary(uniqueKeysWithValues: request.body.split(separator: "&").map { pair in
-                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? "" }
-                return (parts[0], parts.count > 1 ? parts[1] : "")
-            })
+            let form = Dictionary(
+                uniqueKeysWithValues: request.body.split(separator: "&").map { pair in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map {
+                        String($0).removingPercentEncoding ?? ""
+                    }
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                })
             #expect(form["To"] == "+212661234567")
             #expect(form["From"] == "+212500000000")
-            #expect(form["Body"] == "Bonjour Salma, votre commande ORD-000130 a bien été livrée. Merci de votre confiance, au plaisir de vous revoir !")
+            #expect(
+                form["Body"]
+                    == "Bonjour Salma, votre commande ORD-000130 a bien été livrée. Merci de votre confiance, au plaisir de vous revoir !"
+            )
             let sent = try await p.store.messages(MessageQuery(state: .sent))
             #expect(sent.map(\.providerMessageID) == ["SM1"])
             #expect(!logs.text.contains("twilio-token-xyz"))
@@ -177,7 +195,13 @@ struct DispatchTests {
             try await receive(p.store, "cod-fulfillment", "03-out_for_delivery.json", ruleSet: p.processor.ruleSet)
             try await p.processor.processPending()
             // The WhatsApp message: 24 h window closed, so Meta answers 131047 → SMS fallback.
-            fake.answer("/messages", .init(status: .badRequest, body: #"{"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"details":"More than 24 hours have passed"}}}"#))
+            fake.answer(
+                "/messages",
+                .init(
+                    status: .badRequest,
+                    body:
+                        #"{"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"details":"More than 24 hours have passed"}}}"#
+                ))
             try await p.dispatcher.dispatchDue()
             try await p.dispatcher.dispatchDue()
             let whatsapp = try #require(fake.requests.first { $0.path == "/v23.0/1055/messages" })
@@ -188,7 +212,10 @@ struct DispatchTests {
             #expect(json["type"] == .string("template"))
             #expect(json["template"]?["name"] == .string("herald_out_for_delivery"))
             #expect(json["template"]?["language"]?["code"] == .string("fr"))
-            #expect(json["template"]?["components"]?.arrayValue?.first?["parameters"]?.arrayValue?.compactMap { $0["text"]?.scalarText } == ["Salma", "ORD-000130", "F-CSB7TKK8FNZ"])
+            #expect(
+                json["template"]?["components"]?.arrayValue?.first?["parameters"]?.arrayValue?.compactMap {
+                    $0["text"]?.scalarText
+                } == ["Salma", "ORD-000130", "F-CSB7TKK8FNZ"])
             // Both messages finally went out by SMS: the courier one, and the WhatsApp one through its fallback.
             let twilio = fake.requests.filter { $0.path.hasSuffix("Messages.json") }
             #expect(twilio.count == 2)
@@ -208,8 +235,11 @@ struct DispatchTests {
             try await p.processor.processPending()
             // 500, then 429 with Retry-After, then success.
             fake.answer(
-                "Messages.json", .init(status: .internalServerError, body: #"{"code":20500,"message":"Internal error","status":500}"#),
-                .init(status: .tooManyRequests, body: #"{"code":20429,"message":"Too Many Requests","status":429}"#, headers: ["Retry-After": "900"]))
+                "Messages.json",
+                .init(status: .internalServerError, body: #"{"code":20500,"message":"Internal error","status":500}"#),
+                .init(
+                    status: .tooManyRequests, body: #"{"code":20429,"message":"Too Many Requests","status":429}"#,
+                    headers: ["Retry-After": "900"]))
             try await p.dispatcher.dispatchDue()
             var message = try #require(try await p.store.messages(MessageQuery()).first)
             #expect(message.state == .pending)
@@ -322,7 +352,9 @@ struct DispatchTests {
         try await withFake { fake, port in
             fake.orders.withLock { $0["48214"] = #"{"id":48214,"phone":"03 123 456","name":"Rania Haddad"}"# }
             let p = try pipeline(port: port, clock: { fixedNow })
-            #expect(p.processor.ruleSet.provider(named: "wakilni")?.enrichment?.fields[.customerPhone] == FieldPath("phone"))
+            #expect(
+                p.processor.ruleSet.provider(named: "wakilni")?.enrichment?.fields[.customerPhone] == FieldPath("phone")
+            )
             try await receive(p.store, "wakilni", "02-order-confirmed.json", ruleSet: p.processor.ruleSet)
             try await receive(p.store, "wakilni", "04-order-completed.json", ruleSet: p.processor.ruleSet)
             try await p.processor.processPending()
@@ -343,7 +375,10 @@ struct DispatchTests {
             try await p.processor.processPending()
             let message = try #require(try await p.store.messages(MessageQuery()).first)
             #expect(message.state == .failed)
-            #expect(message.lastError == "recipient: the event has no customer.phone; enrichment: the order is not found at the merchant's API")
+            #expect(
+                message.lastError
+                    == "recipient: the event has no customer.phone; enrichment: the order is not found at the merchant's API"
+            )
             try await p.store.close()
         }
     }
@@ -386,7 +421,9 @@ struct DispatchTests {
         var event = CanonicalEvent(provider: "wakilni", receivedAt: now)
         event.order.reference = "48214"
         let outcome = await enricher.fetch(
-            for: event, with: Enrichment(url: "http://127.0.0.1:9/api/orders/{{order.reference}}", fields: [.customerPhone: FieldPath("phone")]))
+            for: event,
+            with: Enrichment(
+                url: "http://127.0.0.1:9/api/orders/{{order.reference}}", fields: [.customerPhone: FieldPath("phone")]))
         #expect(outcome == .failed("enrichment failed: unknownOutcome(\"timedOut\")"))
         #expect(transport.calls.withLock { $0 } == 3)
     }

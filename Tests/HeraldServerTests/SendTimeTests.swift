@@ -60,7 +60,6 @@ struct SendTimeTests {
             IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
-
     /// A templates folder that has none of the rules' templates: planning fails with no text.
     static func wrongTemplates() throws -> TemplateStore {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-wrong-\(UUID().uuidString)")

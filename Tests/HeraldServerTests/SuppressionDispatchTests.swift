@@ -67,7 +67,6 @@ struct SuppressionDispatchTests {
             IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
     }
 
-
     /// Salma's parcel leaves (WhatsApp, and an SMS because the courier will call): Twilio answers
     /// 21610. Her "delivered" SMS is then `suppressed` with the reason, and no request is made.
     @Test(arguments: StoreKind.allCases)

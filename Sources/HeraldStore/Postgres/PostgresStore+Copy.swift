@@ -212,12 +212,12 @@ extension PostgresStore {
             return converted
         }
         switch kind {
-        case .text: try bindings.append(try converted(String.self)?.storableInPostgres)
-        case .real: try bindings.append(try converted(Double.self))
-        case .int4: try bindings.append(try converted(Int64.self).map { Int32(clamping: $0) })
-        case .int8: try bindings.append(try converted(Int64.self))
-        case .bool: try bindings.append(try converted(Bool.self))
-        case .bytes: try bindings.append(try converted(Data.self).map { ByteBuffer(bytes: $0) })
+        case .text: bindings.append(try converted(String.self)?.storableInPostgres)
+        case .real: bindings.append(try converted(Double.self))
+        case .int4: bindings.append(try converted(Int64.self).map { Int32(clamping: $0) })
+        case .int8: bindings.append(try converted(Int64.self))
+        case .bool: bindings.append(try converted(Bool.self))
+        case .bytes: bindings.append(try converted(Data.self).map { ByteBuffer(bytes: $0) })
         }
     }
 }
