@@ -39,7 +39,7 @@ struct ChannelConfigurationTests {
         #expect(
             found == [
                 "rules.yaml:3:63: error: unknown key 'from' in channel 'wa' (a whatsapp-cloud channel takes "
-                    + "base_url, rate, recipient_interval, phone_number_id, token, version)"
+                    + "base_url, rate, recipient_interval, phone_number_id, token, version, app_secret, verify_token)"
             ])
     }
 
@@ -91,5 +91,49 @@ struct ChannelConfigurationTests {
                         headers: [.init("Authorization", "Bearer g")],
                         body: [.init("to", "{{to}}"), .init("message", "{{text}}")], format: .form, smartEncoding: true,
                         common: .init(rate: 5))))
+    }
+}
+
+@Suite("Receipt settings of channels")
+struct ReceiptChannelConfigurationTests {
+    @Test func whatsAppCloudReceiptSecretsAreTypedAndDoNotHoldSending() throws {
+        let ruleSet = try RuleSet.parse(
+            yaml: """
+                version: 1
+                channels:
+                  wa:
+                    type: whatsapp-cloud
+                    phone_number_id: "1"
+                    token: t
+                    app_secret: "${WA_APP_SECRET}"
+                    verify_token: "${WA_VERIFY_TOKEN}"
+
+                """, file: "rules.yaml", environment: Environment(["WA_APP_SECRET": "s3cret"]))
+        let channel = try #require(ruleSet.channel(named: "wa"))
+        guard case .whatsAppCloud(let wa) = channel.configuration else {
+            Issue.record("not whatsapp-cloud")
+            return
+        }
+        #expect(wa.appSecret == "s3cret")
+        #expect(wa.verifyToken == nil)
+        #expect(channel.canSend)
+        #expect(ruleSet.missingVariables.map(\.description).contains { $0.contains("WA_VERIFY_TOKEN") })
+    }
+
+    @Test func aReceiptSecretThatIsNotTextIsAnErrorAtItsLineAndColumn() {
+        do {
+            _ = try RuleSet.parse(
+                yaml:
+                    "version: 1\nchannels:\n"
+                    + "  wa: { type: whatsapp-cloud, phone_number_id: \"1\", token: t, app_secret: [a] }\n",
+                file: "rules.yaml", environment: Environment([:]))
+            Issue.record("parsed")
+        } catch let errors as ConfigErrors {
+            #expect(
+                errors.errors.map(\.description).contains { $0.hasPrefix("rules.yaml:3:") && $0.contains("app_secret") }
+            )
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
     }
 }

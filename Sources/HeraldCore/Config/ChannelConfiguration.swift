@@ -94,16 +94,26 @@ public enum ChannelConfiguration: Sendable, Equatable {
         public var token: String
         /// The Graph API version.
         public var version: String
+        /// The Meta app's secret, which signs receipts (`X-Hub-Signature-256`); nil when not set
+        /// (receipts cannot be checked, sending is unaffected).
+        public var appSecret: String?
+        /// What Meta's subscribe handshake must present (`hub.verify_token`); nil when not set.
+        public var verifyToken: String?
         public var common: Common
 
-        public init(phoneNumberID: String, token: String, version: String = "v23.0", common: Common = Common()) {
+        public init(
+            phoneNumberID: String, token: String, version: String = "v23.0", appSecret: String? = nil,
+            verifyToken: String? = nil, common: Common = Common()
+        ) {
             self.phoneNumberID = phoneNumberID
             self.token = token
             self.version = version
+            self.appSecret = appSecret
+            self.verifyToken = verifyToken
             self.common = common
         }
 
-        static let keys = ["phone_number_id", "token", "version"]
+        static let keys = ["phone_number_id", "token", "version", "app_secret", "verify_token"]
     }
 
     /// `type: http`: a generic SMS gateway that takes one request per message.

@@ -94,8 +94,13 @@ private struct ChannelDecoder {
             let id = required("phone_number_id", at: keyNode)
             let token = required("token", at: keyNode)
             let version = text("version") ?? "v23.0"
+            let appSecret = receiptSecret("app_secret")
+            let verifyToken = receiptSecret("verify_token")
             guard let id, let token else { return nil }
-            configuration = .whatsAppCloud(.init(phoneNumberID: id, token: token, version: version, common: common))
+            configuration = .whatsAppCloud(
+                .init(
+                    phoneNumberID: id, token: token, version: version, appSecret: appSecret, verifyToken: verifyToken,
+                    common: common))
         default:
             let url = required("url", at: keyNode)
             let method = text("method")?.uppercased() ?? "POST"
@@ -146,6 +151,18 @@ private struct ChannelDecoder {
         let expanded = loader.expand(written, at: node, usedBy: "channel '\(channel)'")
         missing += expanded.missing
         return expanded.value
+    }
+
+    /// A text value only receipts use: an unset variable is reported like any other but does not
+    /// hold the channel's messages (sending does not need it), and an empty value counts as unset.
+    mutating func receiptSecret(_ key: String) -> String? {
+        guard let node = values[key] else { return nil }
+        guard let written = reader.string(node, what: "\(key) of channel '\(channel)'") else {
+            failed = true
+            return nil
+        }
+        let expanded = loader.expand(written, at: node, usedBy: "receipts of channel '\(channel)'")
+        return expanded.missing.isEmpty && !expanded.value.isEmpty ? expanded.value : nil
     }
 
     mutating func number(_ key: String) -> Double? {
