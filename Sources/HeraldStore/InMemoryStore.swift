@@ -24,7 +24,9 @@ public actor InMemoryStore: Store {
     private var events: [StoredEvent] = []
     private var eventIDs: [String: [String: Int64]] = [:]
     private var orders: [OrderKey: OrderState] = [:]
-    private var outbox: [OutboxRow] = []
+    /// Internal, not private: `InMemoryStore+Receipts.swift` applies receipts to it.
+    var outbox: [OutboxRow] = []
+    var receiptRows: [StoredReceipt] = []
     private var idempotencyKeys: Set<String> = []
     private var suppressionList: [(id: Int, entry: Suppression)] = []
     private var nextSuppressionID = 1
@@ -41,7 +43,7 @@ public actor InMemoryStore: Store {
     /// One process: it paces in memory.
     public nonisolated func sharedPacer(limits: [String: PacingLimits]) -> (any SendPacing)? { nil }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if isClosed { throw StoreError.closed }
     }
 
@@ -233,14 +235,18 @@ public actor InMemoryStore: Store {
         for (messageID, update, refundAttempt) in updates {
             guard let index = outbox.firstIndex(where: { $0.message.id == messageID }) else { continue }
             var row = outbox[index]
-            row.message.state = update.state
+            // A delivery state a receipt left stays (see `SQLiteStore.record`).
+            if !ReceiptRule.deliveryStates.contains(row.message.state) { row.message.state = update.state }
             row.message.nextAttemptAt = update.nextAttemptAt
             row.message.lastError = update.lastError
             row.message.providerMessageID = update.providerMessageID ?? row.message.providerMessageID
             row.message.channel = update.channel ?? row.message.channel
             row.message.recipient = update.recipient ?? row.message.recipient
             row.leaseExpiresAt = nil
-            if update.state == .sent { row.sentAt = now }
+            if update.state == .sent {
+                row.sentAt = now
+                row.message.progress.sentAt = now
+            }
             if refundAttempt { row.message.attempts -= 1 }
             outbox[index] = row
         }

@@ -9,6 +9,12 @@ public struct OutboxMessage: Sendable, Equatable {
         /// Claimed by a dispatcher under a lease.
         case sending
         case sent
+        /// A receipt said the customer's phone has it.
+        case delivered
+        /// A receipt said the customer opened it (WhatsApp).
+        case read
+        /// A receipt said the carrier or WhatsApp gave up (`progress.errorCode` says why).
+        case undelivered
         /// Given up, with `lastError`.
         case failed
         /// Waiting for the operator: the channel's credentials are not set (`herald retry` releases it).
@@ -43,13 +49,17 @@ public struct OutboxMessage: Sendable, Equatable {
     public var attemptedAt: Date?
     /// For WhatsApp: the approved template call.
     public var whatsapp: WhatsAppTemplateCall?
+    /// When the message was sent, delivered, read or reported undelivered.
+    public var progress: DeliveryProgress
 
     public init(
         id: Int64 = 0, idempotencyKey: String, eventID: Int64, provider: String, orderReference: String?, rule: String,
         channel: String, recipient: String, locale: String, text: String, encoding: String?, segments: Int?,
         state: State, attempts: Int = 0, nextAttemptAt: Date?, lastError: String?, providerMessageID: String? = nil,
-        createdAt: Date, whatsapp: WhatsAppTemplateCall? = nil, attemptedAt: Date? = nil
+        createdAt: Date, whatsapp: WhatsAppTemplateCall? = nil, attemptedAt: Date? = nil,
+        progress: DeliveryProgress = DeliveryProgress()
     ) {
+        self.progress = progress
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.eventID = eventID

@@ -161,6 +161,36 @@ extension SQLiteStore {
         migrator.registerMigration("v10-pruned-keys") { db in
             try db.execute(sql: "CREATE TABLE pruned_keys (idempotency_key TEXT PRIMARY KEY) WITHOUT ROWID")
         }
+        // Receipts from `/receipts/{channel}` (`ReceiptStore`), one per channel and provider id, and
+        // the time of each delivery step on the message they apply to (found by provider id).
+        migrator.registerMigration("v11-receipts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE receipts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        channel TEXT NOT NULL,
+                        dedupe_key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        provider_message_id TEXT,
+                        provider_status TEXT,
+                        idempotency_key TEXT,
+                        error_code TEXT,
+                        sender TEXT,
+                        body TEXT,
+                        raw BLOB,
+                        parse_error TEXT,
+                        occurred_at REAL,
+                        received_at REAL NOT NULL,
+                        message_id INTEGER,
+                        UNIQUE (channel, dedupe_key)
+                    );
+                    ALTER TABLE messages ADD COLUMN delivered_at REAL;
+                    ALTER TABLE messages ADD COLUMN read_at REAL;
+                    ALTER TABLE messages ADD COLUMN undelivered_at REAL;
+                    ALTER TABLE messages ADD COLUMN delivery_error TEXT;
+                    CREATE INDEX messages_provider_message ON messages(provider_message_id);
+                    """)
+        }
         return migrator
     }()
 }

@@ -66,7 +66,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Records a batch of send outcomes in one transaction.
+    /// Records a batch of send outcomes in one transaction. A receipt may have come first (the
+    /// provider answered the callback before the send's answer was recorded): a delivery state it
+    /// left stays, so the message never moves back to `sent`.
     public func record(_ updates: [(messageID: Int64, update: DeliveryUpdate, refundAttempt: Bool)], at now: Date)
         async throws
     {
@@ -75,7 +77,9 @@ extension SQLiteStore {
             for (messageID, update, refundAttempt) in updates {
                 try db.cachedStatement(
                     sql: """
-                        UPDATE messages SET state = ?, next_attempt_at = ?, last_error = ?,
+                        UPDATE messages SET state = CASE WHEN state IN ('delivered', 'undelivered', 'read')
+                                THEN state ELSE ? END,
+                            next_attempt_at = ?, last_error = ?,
                             provider_message_id = COALESCE(?, provider_message_id), channel = COALESCE(?, channel),
                             recipient = COALESCE(?, recipient), lease_expires_at = NULL,
                             sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,

@@ -38,6 +38,12 @@ extension SQLiteStore {
             lastError: row["last_error"], providerMessageID: row["provider_message_id"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             whatsapp: WhatsAppTemplateCall(json: row["whatsapp"]),
-            attemptedAt: (row["attempted_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            attemptedAt: (row["attempted_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            progress: DeliveryProgress(
+                sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                readAt: (row["read_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                undeliveredAt: (row["undelivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                errorCode: row["delivery_error"]))
     }
 }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// pipeline needs, by concept. SQLite is the embedded default (`SQLiteStore`), `InMemoryStore`
 /// its twin for tests; a shared database serving several instances implements the same
 /// protocols.
-public protocol Store: EventInbox, OrderStates, OutboxStore, SuppressionList, QueueDepths {
+public protocol Store: EventInbox, OrderStates, OutboxStore, SuppressionList, QueueDepths, ReceiptStore {
     /// The store's long-running work (group commit, checkpoints, listeners), for the service group
     /// of `herald serve` to run before the store is used and to stop after it is closed. Without
     /// them the store still works, writing each call on its own.

@@ -92,3 +92,13 @@ extension StoreConnection {
         try await connected().queueDepths()
     }
 }
+
+extension StoreConnection {
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+        try await connected().recordReceipts(receipts, at: now)
+    }
+
+    public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {
+        try await connected().receipts(channel: channel, limit: limit)
+    }
+}

@@ -11,6 +11,7 @@ public struct CopySummary: Sendable, Equatable {
     public var suppressions = 0
     public var settings = 0
     public var prunedKeys = 0
+    public var receipts = 0
 
     public init() {}
 
@@ -21,6 +22,7 @@ public struct CopySummary: Sendable, Equatable {
         case "messages": messages += count
         case "suppressions": suppressions += count
         case "settings": settings += count
+        case "receipts": receipts += count
         default: prunedKeys += count
         }
     }
@@ -74,7 +76,8 @@ extension PostgresStore {
                 ("locale", .text), ("text", .text), ("encoding", .text), ("segments", .int4), ("state", .text),
                 ("attempts", .int4), ("next_attempt_at", .real), ("lease_expires_at", .real), ("last_error", .text),
                 ("provider_message_id", .text), ("created_at", .real), ("sent_at", .real), ("whatsapp", .text),
-                ("attempted_at", .real),
+                ("attempted_at", .real), ("delivered_at", .real), ("read_at", .real), ("undelivered_at", .real),
+                ("delivery_error", .text),
             ]),
         CopiedTable(
             name: "suppressions", pageKey: "id", identity: true,
@@ -87,6 +90,14 @@ extension PostgresStore {
         CopiedTable(
             name: "pruned_keys", pageKey: "idempotency_key", identity: false,
             columns: [("idempotency_key", .text)]),
+        CopiedTable(
+            name: "receipts", pageKey: "id", identity: true,
+            columns: [
+                ("id", .int8), ("channel", .text), ("dedupe_key", .text), ("kind", .text),
+                ("provider_message_id", .text), ("provider_status", .text), ("idempotency_key", .text),
+                ("error_code", .text), ("sender", .text), ("body", .text), ("raw", .bytes), ("parse_error", .text),
+                ("occurred_at", .real), ("received_at", .real), ("message_id", .int8),
+            ]),
     ]
 
     /// Copies every row of the SQLite store at `path` (opened read-only) into this database, which

@@ -119,6 +119,38 @@ extension PostgresStore {
                 "CREATE TABLE pacing (key TEXT PRIMARY KEY, booked_at DOUBLE PRECISION NOT NULL)",
             ]
         ),
+        // SQLite's v11: receipts, and the time of each delivery step on their messages. Only
+        // additions, as for v3.
+        (
+            "v4-receipts",
+            [
+                """
+                CREATE TABLE receipts (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    dedupe_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    provider_message_id TEXT,
+                    provider_status TEXT,
+                    idempotency_key TEXT,
+                    error_code TEXT,
+                    sender TEXT,
+                    body TEXT,
+                    raw BYTEA,
+                    parse_error TEXT,
+                    occurred_at DOUBLE PRECISION,
+                    received_at DOUBLE PRECISION NOT NULL,
+                    message_id BIGINT,
+                    UNIQUE (channel, dedupe_key)
+                )
+                """,
+                "ALTER TABLE messages ADD COLUMN delivered_at DOUBLE PRECISION",
+                "ALTER TABLE messages ADD COLUMN read_at DOUBLE PRECISION",
+                "ALTER TABLE messages ADD COLUMN undelivered_at DOUBLE PRECISION",
+                "ALTER TABLE messages ADD COLUMN delivery_error TEXT",
+                "CREATE INDEX messages_provider_message ON messages(provider_message_id)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second

@@ -82,7 +82,8 @@ extension PostgresStore {
                 let state = update.state.rawValue
                 try await connection.query(
                     """
-                    UPDATE messages SET state = \(state),
+                    UPDATE messages SET state = CASE WHEN state IN ('delivered', 'undelivered', 'read')
+                            THEN state ELSE \(state) END,
                         next_attempt_at = \(update.nextAttemptAt?.timeIntervalSince1970),
                         last_error = \(update.lastError),
                         provider_message_id = COALESCE(\(update.providerMessageID), provider_message_id),

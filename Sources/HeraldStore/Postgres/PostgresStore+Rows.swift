@@ -59,7 +59,11 @@ extension PostgresStore {
             nextAttemptAt: try column.optionalDate("next_attempt_at"), lastError: try column("last_error"),
             providerMessageID: try column("provider_message_id"), createdAt: try column.date("created_at"),
             whatsapp: WhatsAppTemplateCall(json: try column("whatsapp", as: String?.self)),
-            attemptedAt: try column.optionalDate("attempted_at"))
+            attemptedAt: try column.optionalDate("attempted_at"),
+            progress: DeliveryProgress(
+                sentAt: try column.optionalDate("sent_at"), deliveredAt: try column.optionalDate("delivered_at"),
+                readAt: try column.optionalDate("read_at"), undeliveredAt: try column.optionalDate("undelivered_at"),
+                errorCode: try column("delivery_error")))
     }
 
     static func suppression(_ row: PostgresRow) throws -> Suppression {

@@ -1,0 +1,114 @@
+import Foundation
+import HeraldCore
+import Logging
+import PostgresNIO
+
+/// Receipts (`ReceiptStore`) on PostgreSQL, as on SQLite; a receipt may reach any instance, so the
+/// message a status applies to is locked (`FOR UPDATE`) while its state is decided, and the
+/// `UNIQUE (channel, dedupe_key)` keeps a receipt two instances got at once to one row.
+extension PostgresStore {
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+        guard !isClosedNow else { throw StoreError.closed }
+        let logger = self.logger
+        return try await transaction { connection in
+            var outcomes: [ReceiptOutcome] = []
+            for incoming in receipts {
+                outcomes.append(try await Self.insert(incoming, at: now, on: connection, logger: logger))
+            }
+            return outcomes
+        }
+    }
+
+    static func insert(_ incoming: IncomingReceipt, at now: Date, on connection: BoundedConnection, logger: Logger)
+        async throws -> ReceiptOutcome
+    {
+        let row = ReceiptRow(incoming)
+        // Texts from outside, U+0000 replaced (`PostgresStore+Text.swift`); the raw body keeps it.
+        let inserted = try await connection.query(
+            """
+            INSERT INTO receipts (channel, dedupe_key, kind, provider_message_id, provider_status, idempotency_key,
+                                  error_code, sender, body, raw, parse_error, occurred_at, received_at)
+            VALUES (\(incoming.channel.storableInPostgres), \(incoming.dedupeKey.storableInPostgres), \(row.kind),
+                    \(row.providerMessageID.storableInPostgres), \(row.providerStatus.storableInPostgres),
+                    \(row.idempotencyKey.storableInPostgres), \(row.errorCode.storableInPostgres),
+                    \(row.sender.storableInPostgres), \(row.body.storableInPostgres),
+                    \(row.raw.map { ByteBuffer(bytes: $0) }), \(row.parseError.storableInPostgres),
+                    \(row.occurredAt?.timeIntervalSince1970), \(now.timeIntervalSince1970))
+            ON CONFLICT (channel, dedupe_key) DO NOTHING
+            RETURNING id
+            """, logger: logger)
+        guard let receiptID = try inserted.first?.decode(Int64.self) else { return .duplicate }
+        guard row.isStatus, let target = try await message(for: row, on: connection, logger: logger) else {
+            return .recorded(messageID: nil, state: nil)
+        }
+        let (messageID, current) = target
+        try await connection.query(
+            "UPDATE receipts SET message_id = \(messageID) WHERE id = \(receiptID)", logger: logger)
+        guard let change = row.change(from: current, at: now) else {
+            return .recorded(messageID: messageID, state: current)
+        }
+        if let column = change.stepColumn {
+            // The column name comes from `MessageChange`'s four, never from the request.
+            try await connection.query(
+                """
+                UPDATE messages
+                SET \(unescaped: column) = COALESCE(\(unescaped: column), \(change.at.timeIntervalSince1970)),
+                    delivery_error = COALESCE(\(change.errorCode.storableInPostgres), delivery_error),
+                    provider_message_id = COALESCE(provider_message_id, \(row.providerMessageID.storableInPostgres))
+                WHERE id = \(messageID)
+                """, logger: logger)
+        }
+        guard let state = change.state else { return .recorded(messageID: messageID, state: current) }
+        // Out of the queue for good: the provider has it, so it is never claimed or sent again.
+        try await connection.query(
+            """
+            UPDATE messages SET state = \(state.rawValue), next_attempt_at = NULL, lease_expires_at = NULL
+            WHERE id = \(messageID)
+            """, logger: logger)
+        return .recorded(messageID: messageID, state: state)
+    }
+
+    /// The message a status is about, locked: by the idempotency key it carries, else by the
+    /// provider's id.
+    private static func message(for row: ReceiptRow, on connection: BoundedConnection, logger: Logger)
+        async throws -> (Int64, OutboxMessage.State)?
+    {
+        var found: [PostgresRow] = []
+        if let key = row.idempotencyKey.storableInPostgres {
+            found = try await connection.query(
+                "SELECT id, state FROM messages WHERE idempotency_key = \(key) FOR UPDATE", logger: logger)
+        }
+        if found.isEmpty, let id = row.providerMessageID.storableInPostgres {
+            found = try await connection.query(
+                """
+                SELECT id, state FROM messages WHERE provider_message_id = \(id) ORDER BY id DESC LIMIT 1 FOR UPDATE
+                """, logger: logger)
+        }
+        guard let first = found.first else { return nil }
+        let (id, written) = try first.decode((Int64, String).self)
+        guard let state = OutboxMessage.State(rawValue: written) else { return nil }
+        return (id, state)
+    }
+
+    public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {
+        guard !isClosedNow else { throw StoreError.closed }
+        let channel = channel.storableInPostgres
+        return try await rows(
+            """
+            SELECT * FROM receipts WHERE \(channel)::text IS NULL OR channel = \(channel)
+            ORDER BY id DESC LIMIT \(limit)
+            """
+        ).map(Self.storedReceipt)
+    }
+
+    static func storedReceipt(_ row: PostgresRow) throws -> StoredReceipt {
+        let column = PostgresColumns(row)
+        return StoredReceipt(
+            id: try column("id"), channel: try column("channel"), dedupeKey: try column("dedupe_key"),
+            kind: try column("kind"), providerMessageID: try column("provider_message_id"),
+            providerStatus: try column("provider_status"), idempotencyKey: try column("idempotency_key"),
+            errorCode: try column("error_code"), sender: try column("sender"), body: try column("body"),
+            parseError: try column("parse_error"), occurredAt: try column.optionalDate("occurred_at"),
+            receivedAt: try column.date("received_at"), messageID: try column("message_id"))
+    }
+}
