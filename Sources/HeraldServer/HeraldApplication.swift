@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var drainTime: Duration = .seconds(10)
     /// The reverse proxies whose `X-Forwarded-For` names the client for `allow_ips` and logs.
     public var trustedProxies = TrustedProxies()
+    /// The address providers reach Herald at (`--public-url`, `HERALD_PUBLIC_URL`): Twilio signs
+    /// receipts over it, so without it Twilio receipts are answered 503.
+    public var publicURL: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20) {
         self.host = host
@@ -28,8 +31,16 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// The routes of DESIGN.md's HTTP table, on any context built from a channel.
-public func buildRouter(intake: WebhookIntake) -> Router<HeraldRequestContext> {
+public func buildRouter(intake: WebhookIntake, receipts: ReceiptIntake? = nil) -> Router<HeraldRequestContext> {
     let router = Router(context: HeraldRequestContext.self)
+    if let receipts {
+        router.post("receipts/:channel") { request, context in
+            await receipts.post(channel: context.parameters.get("channel") ?? "", request: request, context: context)
+        }
+        router.get("receipts/:channel") { request, context in
+            receipts.handshake(channel: context.parameters.get("channel") ?? "", request: request, context: context)
+        }
+    }
     router.post("webhooks/:provider") { request, context in
         let provider = context.parameters.get("provider") ?? ""
         return await intake.handle(provider: provider, pathToken: nil, request: request, context: context)
@@ -89,7 +100,10 @@ public func buildApplication(
         case .messagesQueued: wakeups.messages?.signal()
         }
     }
-    let router = buildRouter(intake: intake)
+    let receipts = ReceiptIntake(
+        channels: ruleSet.channels, store: store, maxBodySize: configuration.maxBodySize,
+        publicURL: configuration.publicURL)
+    let router = buildRouter(intake: intake, receipts: receipts)
     var http1 = HTTP1Channel.Configuration()
     http1.idleTimeout = configuration.idleTimeout
     return Application(

@@ -36,6 +36,16 @@ extension Herald {
                 discussion: "Without the flag: HERALD_TRUSTED_PROXIES (comma or space separated). None by default."))
         var trustedProxies: [String] = []
 
+        @Option(
+            name: .customLong("public-url"),
+            help: ArgumentHelp(
+                "The address providers reach this server at, such as https://herald.example.com.",
+                discussion: """
+                    Without the flag: HERALD_PUBLIC_URL. Twilio signs receipts (/receipts/{channel}) over it, so \
+                    without it Twilio receipts are answered 503.
+                    """))
+        var publicURL: String?
+
         @Option(help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL or info).")
         var logLevel: String?
 
@@ -98,6 +108,30 @@ extension Herald {
             } catch {
                 logger.error("could not count held messages", metadata: ["error": "\(error)"])
             }
+        }
+
+        /// `--public-url`, or else `HERALD_PUBLIC_URL`; one that is not an http(s) address exits 2. Without
+        /// one, Twilio channels cannot check receipts: said once at start-up.
+        func resolvedPublicURL(
+            ruleSet: RuleSet, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+        ) throws -> String? {
+            let given = publicURL ?? environment["HERALD_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            guard let given else {
+                let twilio = ruleSet.channels.filter { $0.type == "twilio" }.map(\.name)
+                if !twilio.isEmpty {
+                    logger.warning(
+                        "no --public-url (HERALD_PUBLIC_URL): Twilio receipts are answered 503",
+                        metadata: ["herald.channels": "\(twilio.joined(separator: ","))"])
+                }
+                return nil
+            }
+            guard let url = URL(string: given), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                url.query == nil
+            else {
+                printError("error: the public URL must be an http or https address without a query, found '\(given)'")
+                throw ExitCode(2)
+            }
+            return given
         }
 
         func run() async throws {
@@ -176,6 +210,7 @@ extension Herald {
             }
             configuration.drainTime = .milliseconds(Int64(drainTime * 1000))
             configuration.trustedProxies = proxies
+            configuration.publicURL = try resolvedPublicURL(ruleSet: ruleSet, logger: logger)
             for channel in ruleSet.channels where !channel.missing.isEmpty {
                 logger.warning(
                     "channel credentials not set: its messages are held until they are",

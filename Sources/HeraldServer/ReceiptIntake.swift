@@ -1,0 +1,165 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /receipts/{channel}` and Meta's `GET` handshake: what providers report after a send.
+///
+/// Checked over what the provider signed (Twilio: the public URL and the form fields; Meta: the
+/// raw body), kept and applied to the outbox before the 200, deduplicated by the provider's ids.
+/// A correctly signed body Herald cannot read is kept with its parse error and answered 200, as
+/// providers disable endpoints that keep failing. Receipts never reach the rules.
+public struct ReceiptIntake: Sendable {
+    public var channels: [String: ChannelConfiguration]
+    public var store: any Store
+    public var maxBodySize: Int
+    /// `--public-url` / `HERALD_PUBLIC_URL`: the address providers call, which Twilio signs.
+    public var publicURL: String?
+    public var clock: @Sendable () -> Date
+
+    public init(
+        channels: [RuleSet.Channel], store: any Store, maxBodySize: Int = 1 << 20, publicURL: String? = nil,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.channels = Dictionary(
+            channels.map { ($0.name, $0.configuration) }, uniquingKeysWith: { first, _ in first })
+        self.store = store
+        self.maxBodySize = maxBodySize
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.clock = clock
+    }
+
+    public func post(channel name: String, request: Request, context: HeraldRequestContext) async -> Response {
+        let logger = context.logger
+        guard let configuration = channels[name], configuration.takesReceipts else {
+            logger.notice("receipt for unknown channel", metadata: ["herald.channel": "\(LogSafe.name(name))"])
+            return .json(.notFound, status: "error", reason: "unknown channel")
+        }
+        let metadata: Logger.Metadata = ["herald.channel": "\(name)"]
+        var request = request
+        let body: [UInt8]
+        do {
+            body = Array(try await request.collectBody(upTo: maxBodySize).readableBytesView)
+        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+            logger.notice("receipt body over the limit", metadata: metadata)
+            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
+        } catch {
+            logger.notice("receipt body could not be read", metadata: metadata)
+            return .json(.badRequest, status: "error", reason: "body could not be read")
+        }
+        let incoming: [IncomingReceipt]
+        switch configuration {
+        case .twilio(let twilio):
+            guard let publicURL else {
+                logger.warning("Twilio receipt refused: no public URL (--public-url) to check its signature against")
+                return .json(.serviceUnavailable, status: "unavailable", reason: "public URL not configured")
+            }
+            guard !twilio.authToken.isEmpty else {
+                return .json(.serviceUnavailable, status: "unavailable", reason: "channel not configured")
+            }
+            let query = request.uri.query.flatMap { $0.isEmpty ? nil : $0 }
+            // The URL Twilio called, as it signed it: the public address, this route, the query as sent.
+            let url = publicURL + "/receipts/" + name + (query.map { "?" + $0 } ?? "")
+            // A form whose escapes do not decode has no fields to check the signature over.
+            guard let fields = try? FormBody.decode(body),
+                TwilioSignature.isValid(
+                    request.headers[values: .init(TwilioSignature.header)!].first, url: url, fields: fields,
+                    authToken: twilio.authToken)
+            else {
+                logger.notice("receipt rejected: bad or missing X-Twilio-Signature", metadata: metadata)
+                return .json(.unauthorized, status: "rejected", reason: "bad or missing X-Twilio-Signature")
+            }
+            let key = query.flatMap { try? FormBody.decode(Array($0.utf8)) }?.last { $0.name == "key" }?.value
+            do {
+                incoming = [IncomingReceipt(channel: name, receipt: try ReceiptParser.twilio(fields: fields, key: key))]
+            } catch {
+                incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: error.reason)]
+            }
+        case .whatsAppCloud(let whatsapp):
+            guard let secret = whatsapp.appSecret else {
+                logger.warning("WhatsApp receipt refused: the channel has no app_secret", metadata: metadata)
+                return .json(.serviceUnavailable, status: "unavailable", reason: "channel not configured")
+            }
+            guard
+                MetaSignature.isValid(
+                    request.headers[values: .init(MetaSignature.header)!].first, body: body, appSecret: secret)
+            else {
+                logger.notice("receipt rejected: bad or missing X-Hub-Signature-256", metadata: metadata)
+                return .json(.unauthorized, status: "rejected", reason: "bad or missing X-Hub-Signature-256")
+            }
+            do {
+                incoming = try ReceiptParser.whatsAppCloud(body: body).map {
+                    IncomingReceipt(channel: name, receipt: $0)
+                }
+            } catch {
+                incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: error.reason)]
+            }
+        case .http:
+            return .json(.notFound, status: "error", reason: "unknown channel")
+        }
+        do {
+            let outcomes = try await store.recordReceipts(incoming, at: clock())
+            let applied = outcomes.filter { if case .recorded(.some, _) = $0 { true } else { false } }.count
+            let duplicates = outcomes.filter { $0 == .duplicate }.count
+            logger.info(
+                "receipt accepted",
+                metadata: metadata.merging([
+                    "herald.receipts": "\(incoming.count)", "herald.applied": "\(applied)",
+                    "herald.duplicates": "\(duplicates)",
+                    "herald.parse_error": "\(incoming.compactMap(\.parseError).first ?? "-")",
+                ]) { $1 })
+            let allDuplicates = !outcomes.isEmpty && duplicates == outcomes.count
+            return .json(.ok, status: allDuplicates ? "duplicate" : "accepted")
+        } catch {
+            // Not acknowledged: the provider retries, and a receipt that did commit comes back a duplicate.
+            logger.error("store unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            var response = Response.json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
+            response.headers[.retryAfter] = "\(WebhookIntake.retryAfterSeconds)"
+            return response
+        }
+    }
+
+    /// Meta's subscribe handshake: the challenge back when the verify token is the channel's.
+    public func handshake(channel name: String, request: Request, context: HeraldRequestContext) -> Response {
+        guard let configuration = channels[name], configuration.takesReceipts else {
+            return .json(.notFound, status: "error", reason: "unknown channel")
+        }
+        guard case .whatsAppCloud(let whatsapp) = configuration else {
+            var response = Response.json(.methodNotAllowed, status: "error", reason: "only POST is accepted here")
+            response.headers[.allow] = "POST"
+            return response
+        }
+        let parameters = request.uri.query.flatMap { try? FormBody.decode(Array($0.utf8)) } ?? []
+        func parameter(_ name: String) -> String? { parameters.last { $0.name == name }?.value }
+        guard parameter("hub.mode") == "subscribe", let expected = whatsapp.verifyToken,
+            let given = parameter("hub.verify_token"),
+            Array(given.utf8).count == Array(expected.utf8).count, constantTimeEquals(given, expected),
+            let challenge = parameter("hub.challenge")
+        else {
+            context.logger.notice("WhatsApp handshake refused", metadata: ["herald.channel": "\(name)"])
+            return .json(.forbidden, status: "rejected", reason: "wrong verify token")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: challenge)))
+    }
+
+    /// Compares without an early exit (the lengths are compared first: they are not the secret).
+    private func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        var difference: UInt8 = 0
+        for (x, y) in zip(Array(a.utf8), Array(b.utf8)) { difference |= x ^ y }
+        return difference == 0
+    }
+}
+
+extension ChannelConfiguration {
+    /// Whether the provider of this channel type sends receipts Herald reads.
+    var takesReceipts: Bool {
+        switch self {
+        case .twilio, .whatsAppCloud: true
+        case .http: false
+        }
+    }
+}
