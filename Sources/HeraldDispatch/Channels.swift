@@ -92,14 +92,19 @@ public struct ChannelError: Error, Sendable, Equatable, CustomStringConvertible 
 public enum Channels {
     /// The channel a rules.yaml entry describes. `baseURL` replaces the provider's API address
     /// (tests and staging point it at a local server); `base_url` in the settings does the same.
-    public static func make(_ config: RuleSet.Channel, baseURL: URL? = nil) throws(ChannelError) -> any MessageChannel {
+    /// `publicURL` (`herald serve --public-url`) is where providers send receipts: a Twilio channel
+    /// without its own `status_callback` asks for them at `{publicURL}/receipts/{channel}?key=…`.
+    public static func make(_ config: RuleSet.Channel, baseURL: URL? = nil, publicURL: String? = nil)
+        throws(ChannelError) -> any MessageChannel
+    {
         let base = baseURL ?? config.configuration.common.baseURL.flatMap(URL.init(string:))
         switch config.configuration {
         case .twilio(let twilio):
             return TwilioChannel(
                 name: config.name, accountSID: twilio.accountSID, authToken: twilio.authToken, from: twilio.from,
                 messagingServiceSID: twilio.messagingServiceSID, statusCallback: twilio.statusCallback,
-                baseURL: base ?? URL(string: "https://api.twilio.com")!, whatsapp: twilio.whatsapp)
+                baseURL: base ?? URL(string: "https://api.twilio.com")!, whatsapp: twilio.whatsapp,
+                receiptsURL: publicURL.map { receiptsURL(publicURL: $0, channel: config.name) })
         case .whatsAppCloud(let whatsapp):
             return WhatsAppCloudChannel(
                 name: config.name, phoneNumberID: whatsapp.phoneNumberID, token: whatsapp.token,
@@ -121,6 +126,11 @@ public enum Channels {
                 throw ChannelError("channel '\(config.name)': a body value does not compile: \(error)")
             }
         }
+    }
+
+    /// `{publicURL}/receipts/{channel}`, the route `ReceiptIntake` serves.
+    public static func receiptsURL(publicURL: String, channel: String) -> String {
+        (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + "/receipts/" + channel
     }
 
     static func formEncode(_ pairs: [(String, String)]) -> [UInt8] {
@@ -151,6 +161,10 @@ public struct TwilioChannel: MessageChannel {
     public var baseURL: URL
     /// WhatsApp through Twilio: `To` and `From` become `whatsapp:+…` addresses.
     public var whatsapp: Bool = false
+    /// Where Twilio posts status callbacks when `statusCallback` is not set: `?key=` and the
+    /// message's idempotency key are added, so a receipt finds its message even when the send's
+    /// answer was lost (Twilio signs the URL with its query, so the key cannot be forged).
+    public var receiptsURL: String?
     public var isIdempotent: Bool { false }
 
     /// A number as Twilio writes it in `To` and `From` (`whatsapp:+…` on a WhatsApp sender).
@@ -167,7 +181,12 @@ public struct TwilioChannel: MessageChannel {
         if let from { form.append(("From", address(from))) }
         if let messagingServiceSID { form.append(("MessagingServiceSid", messagingServiceSID)) }
         form.append(("Body", message.text))
-        if let statusCallback { form.append(("StatusCallback", statusCallback)) }
+        if let statusCallback {
+            form.append(("StatusCallback", statusCallback))
+        } else if let receiptsURL {
+            // The key is hex (SHA-256), so it needs no escaping in the query.
+            form.append(("StatusCallback", receiptsURL + "?key=" + message.idempotencyKey))
+        }
         return OutgoingRequest(
             url: baseURL.appendingPathComponent("2010-04-01/Accounts/\(accountSID)/Messages.json"),
             headers: ["Authorization": basicAuthorization, "Content-Type": "application/x-www-form-urlencoded"],

@@ -51,13 +51,13 @@ public struct Dispatcher: Sendable {
     }
 
     /// Builds every configured channel whose credentials are set.
-    public static func channels(for ruleSet: RuleSet, baseURL: URL? = nil, logger: Logger) -> [String:
-        any MessageChannel]
-    {
+    public static func channels(
+        for ruleSet: RuleSet, baseURL: URL? = nil, publicURL: String? = nil, logger: Logger
+    ) -> [String: any MessageChannel] {
         var channels: [String: any MessageChannel] = [:]
         for config in ruleSet.channels where config.missing.isEmpty {
             do {
-                channels[config.name] = try Channels.make(config, baseURL: baseURL)
+                channels[config.name] = try Channels.make(config, baseURL: baseURL, publicURL: publicURL)
             } catch {
                 logger.error(
                     "channel misconfigured: its messages are held",

@@ -225,7 +225,8 @@ extension Herald {
                 ruleSet: ruleSet, templates: templates, store: store, logger: logger,
                 enricher: Enricher(transport: transport))
             let dispatcher = Dispatcher(
-                store: store, ruleSet: ruleSet, channels: Dispatcher.channels(for: ruleSet, logger: logger),
+                store: store, ruleSet: ruleSet,
+                channels: Dispatcher.channels(for: ruleSet, publicURL: configuration.publicURL, logger: logger),
                 transport: transport, logger: logger)
             let app = buildApplication(
                 configuration: configuration, ruleSet: ruleSet, store: store, logger: logger, processor: processor,
