@@ -10,11 +10,14 @@ public struct ForgetCounts: Sendable, Equatable {
     public var messages: Int
     /// Suppression entries of the number, now kept under its hash.
     public var suppressions: Int
+    /// Receipts from the number (replies), mentioning it, or about its messages, now redacted.
+    public var receipts: Int
 
-    public init(events: Int, messages: Int, suppressions: Int) {
+    public init(events: Int, messages: Int, suppressions: Int, receipts: Int = 0) {
         self.events = events
         self.messages = messages
         self.suppressions = suppressions
+        self.receipts = receipts
     }
 }
 
@@ -35,6 +38,9 @@ extension SQLiteStore {
     ///   parameters and error text, and their idempotency key becomes a random one (the key is a
     ///   hash of the recipient). Unfinished ones end `suppressed`: nothing is sent to a hash.
     /// - Orders of redacted events, or remembering the number, forget what they remembered.
+    /// - Receipts from the number (its replies), mentioning it (a body that did not parse), or
+    ///   about the redacted messages keep their provider ids (a redelivery is still a duplicate)
+    ///   and lose the sender (kept as its hash), the text, the raw body and the message's old key.
     /// - Suppression entries of the number are kept with the number replaced by its hash
     ///   (`NumberHash`), so the opt-out survives; a number without one gets none.
     ///
@@ -106,6 +112,7 @@ extension SQLiteStore {
                         arguments: [order["provider"] as String, order["reference"] as String])
                 }
                 // Messages.
+                var forgottenMessages: Set<Int64> = []
                 let messages = try Row.fetchAll(
                     db, sql: "SELECT id, event_id, recipient, text, last_error, whatsapp, state FROM messages")
                 for message in messages {
@@ -131,7 +138,10 @@ extension SQLiteStore {
                             unfinished, unfinished, message["id"] as Int64,
                         ])
                     counts.messages += 1
+                    forgottenMessages.insert(message["id"])
                 }
+                counts.receipts = try Self.forgetReceipts(
+                    of: e164, hashed: hash.hash(e164), messages: forgottenMessages, mentions: mentions, db: db)
                 // Suppressions: the opt-out stays, under the hash.
                 let hashed = hash.hash(e164)
                 for entry in try Suppression.filter(Column("number") == e164).fetchAll(db) {
@@ -148,5 +158,32 @@ extension SQLiteStore {
             return counts
         }
         return counts
+    }
+
+    /// The receipts part of `forget`, in its transaction; returns how many were redacted.
+    static func forgetReceipts(
+        of e164: String, hashed: String, messages: Set<Int64>, mentions: NumberMentions, db: Database
+    ) throws -> Int {
+        var ids: [Int64] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, sender, body, raw, message_id FROM receipts")
+        while let row = try rows.next() {
+            let raw: Data? = row["raw"]
+            let body: String? = row["body"]
+            if (row["sender"] as String?) == e164 || (row["message_id"] as Int64?).map(messages.contains) == true
+                || body.map(mentions.found) == true || raw.map({ mentions.found(in: Array($0)) }) == true
+            {
+                ids.append(row["id"])
+            }
+        }
+        for id in ids {
+            try db.execute(
+                sql: """
+                    UPDATE receipts SET sender = CASE WHEN sender = ? THEN ? ELSE sender END,
+                        body = CASE WHEN body IS NULL THEN NULL ELSE ? END, raw = NULL, idempotency_key = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [e164, hashed, forgottenText, id])
+        }
+        return ids.count
     }
 }

@@ -136,8 +136,21 @@ struct RetentionTests {
             Suppression(
                 number: karim, scope: .channel("whatsapp"), reason: "21610", source: .providerError,
                 createdAt: Self.old))
+        // Receipts: Karim's reply, a signed body that did not parse naming him, and Nadia's reply.
+        let reply = { (sid: String, from: String) in
+            Receipt(dedupeKey: sid, content: .reply(Reply(providerMessageID: sid, from: from, body: "Karim Mansouri")))
+        }
+        let nadiasReply = Receipt(
+            dedupeKey: "SM-N", content: .reply(Reply(providerMessageID: "SM-N", from: nadia, body: "merci")))
+        _ = try await store.recordReceipts(
+            [
+                IncomingReceipt(channel: "sms", receipt: reply("SM-K", karim)),
+                IncomingReceipt(
+                    channel: "whatsapp", unparsedBody: Array(#"{"from":"212661234567""#.utf8), parseError: "not JSON"),
+                IncomingReceipt(channel: "sms", receipt: nadiasReply),
+            ], at: Self.old)
         let counts = try await store.forget(number: karim, defaultCountry: "MA", at: Self.now)
-        #expect(counts == ForgetCounts(events: 2, messages: 1, suppressions: 2))
+        #expect(counts == ForgetCounts(events: 2, messages: 1, suppressions: 2, receipts: 2))
         try await store.close()
 
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -153,6 +166,12 @@ struct RetentionTests {
         #expect(try await reopened.suppression(for: karim, channel: "sms")?.source == .operator)
         #expect(try await reopened.isSuppressed(karim, channel: "whatsapp"))
         #expect(try await reopened.suppression(for: nadia, channel: "sms") == nil)
+        // The redacted receipts keep their provider ids: a redelivered reply is still a duplicate.
+        #expect(
+            try await reopened.recordReceipts(
+                [IncomingReceipt(channel: "sms", receipt: reply("SM-K", karim))], at: Self.now) == [.duplicate])
+        let kept = try await reopened.receipts(channel: "sms", limit: 10)
+        #expect(kept.first { $0.dedupeKey == "SM-N" }?.sender == nadia)
         let list = try await reopened.suppressions(numbers: nil)
         #expect(list.count == 2 && list.allSatisfy { NumberHash.isHash($0.number) })
         try await record(request("K-2", to: "delivered", at: Self.now), in: reopened)

@@ -53,7 +53,8 @@ extension Herald {
             let counts = try outcome.get()
             print(
                 "forgot \(LogSafe.phone(e164)): \(counts.events) events, \(counts.messages) messages redacted, "
-                    + "\(counts.suppressions) suppressions kept as a hash")
+                    + "\(counts.suppressions) suppressions kept as a hash"
+                    + (counts.receipts > 0 ? ", \(counts.receipts) receipts redacted" : ""))
         }
     }
 }
