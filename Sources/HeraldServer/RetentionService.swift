@@ -50,6 +50,7 @@ public struct RetentionService: Service {
                 "retention: pruned",
                 metadata: [
                     "herald.events": "\(counts.events)", "herald.messages": "\(counts.messages)",
+                    "herald.receipts": "\(counts.receipts)",
                     "herald.retention_days": "\(days)",
                 ])
             return counts

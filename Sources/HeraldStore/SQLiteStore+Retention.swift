@@ -8,10 +8,14 @@ public struct PruneCounts: Sendable, Equatable {
     public var events: Int
     /// Messages deleted.
     public var messages: Int
+    /// Receipts deleted: those of deleted messages, and old ones about no message (replies,
+    /// bodies that did not parse, receipts for messages Herald does not know).
+    public var receipts: Int
 
-    public init(events: Int, messages: Int) {
+    public init(events: Int, messages: Int, receipts: Int = 0) {
         self.events = events
         self.messages = messages
+        self.receipts = receipts
     }
 }
 
@@ -23,8 +27,8 @@ extension SQLiteStore {
     /// `herald prune`: deletes what is older than `cutoff` and no longer needed, in transactions
     /// of at most `batchSize` rows so intake's writes wait no longer than one batch.
     ///
-    /// - Messages created before `cutoff` in a final state are deleted (receipts, when stored,
-    ///   go with their message).
+    /// - Messages created before `cutoff` in a final state are deleted, and their receipts with
+    ///   them; receipts received before `cutoff` about no message are deleted too.
     /// - Events received before `cutoff`, processed, and with no message left (every message of
     ///   theirs final and old) keep only their row's keys and times: provider, dedupe key,
     ///   delivery id, times, order reference and status. Their body, headers, remote address,
@@ -48,16 +52,34 @@ extension SQLiteStore {
                 SELECT 1 FROM messages m WHERE m.event_id = events.id
                 AND (m.created_at >= ? OR m.state NOT IN (\(Self.finalStates))))
             """
+        var counts = PruneCounts(events: 0, messages: 0)
+        let oldReceipts = """
+            (message_id IS NULL AND received_at < ?)
+            OR message_id IN (SELECT id FROM messages WHERE \(oldMessages))
+            """
         if dryRun {
             return try await pool.read { db in
                 PruneCounts(
                     events: try Int.fetchOne(
                         db, sql: "SELECT COUNT(*) FROM events WHERE \(oldEvents)", arguments: [moment, moment]) ?? 0,
                     messages: try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM messages WHERE \(oldMessages)", arguments: [moment]) ?? 0)
+                        db, sql: "SELECT COUNT(*) FROM messages WHERE \(oldMessages)", arguments: [moment]) ?? 0,
+                    receipts: try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM receipts WHERE \(oldReceipts)", arguments: [moment, moment])
+                        ?? 0)
             }
         }
-        var counts = PruneCounts(events: 0, messages: 0)
+        // Receipts first: those of the messages about to go, and old ones about no message.
+        while true {
+            let done = try await pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM receipts WHERE id IN (SELECT id FROM receipts WHERE \(oldReceipts) LIMIT ?)",
+                    arguments: [moment, moment, batchSize])
+                return db.changesCount
+            }
+            counts.receipts += done
+            guard done == batchSize else { break }
+        }
         var cursor: Int64 = 0
         while true {
             let after = cursor

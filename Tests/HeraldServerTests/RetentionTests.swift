@@ -75,13 +75,29 @@ struct RetentionTests {
         try await process(store, at: Self.now)
         try await finish("NEW", .sent, in: store)
         let cutoff = Self.now.addingTimeInterval(-30 * 86_400)
+        // Receipts: the old message's, an old reply, and a new message's and a new reply (kept).
+        func status(_ reference: String) async throws -> IncomingReceipt {
+            let message = try #require(try await store.messages(MessageQuery(orderReference: reference)).first)
+            let report = StatusReport(
+                providerMessageID: "SM-" + reference, providerStatus: "delivered", state: .delivered,
+                idempotencyKey: message.idempotencyKey)
+            return IncomingReceipt(channel: "sms", receipt: Receipt(dedupeKey: reference, content: .status(report)))
+        }
+        func reply(_ sid: String) -> IncomingReceipt {
+            let content = Receipt.Content.reply(Reply(providerMessageID: sid, from: karim, body: "ok"))
+            return IncomingReceipt(channel: "sms", receipt: Receipt(dedupeKey: sid, content: content))
+        }
+        _ = try await store.recordReceipts([try await status("OLD-SENT"), reply("SM-OLD")], at: Self.old)
+        _ = try await store.recordReceipts([try await status("NEW"), reply("SM-NEW")], at: Self.now)
 
         let dry = try await store.prune(before: cutoff, dryRun: true)
-        #expect(dry == PruneCounts(events: 1, messages: 1))
+        #expect(dry == PruneCounts(events: 1, messages: 1, receipts: 2))
         #expect(try await store.messages(MessageQuery()).count == 3)
         #expect(try await store.events(EventQuery()).allSatisfy { !$0.body.isEmpty })
 
-        #expect(try await store.prune(before: cutoff, batchSize: 1) == PruneCounts(events: 1, messages: 1))
+        let prunedCounts = try await store.prune(before: cutoff, batchSize: 1)
+        #expect(prunedCounts == PruneCounts(events: 1, messages: 1, receipts: 2))
+        #expect(Set(try await store.receipts(channel: nil, limit: 10).map(\.dedupeKey)) == ["NEW", "SM-NEW"])
         let messages = try await store.messages(MessageQuery())
         #expect(Set(messages.compactMap(\.orderReference)) == ["OLD-PENDING", "NEW"])
         let events = try await store.events(EventQuery())
@@ -231,7 +247,9 @@ struct RetentionTests {
         try await running.value
         #expect(try await store.messages(MessageQuery()).isEmpty)
         #expect(try await store.events(EventQuery()).allSatisfy { $0.body.isEmpty })
-        #expect(logs.text.contains("retention: pruned herald.events=1 herald.messages=1 herald.retention_days=30"))
+        #expect(
+            logs.text.contains(
+                "retention: pruned herald.events=1 herald.messages=1 herald.receipts=0 herald.retention_days=30"))
         #expect(!logs.text.contains("212661234567"))
         try await store.close()
     }

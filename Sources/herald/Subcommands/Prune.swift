@@ -53,8 +53,9 @@ extension Herald {
             let counts = try outcome.get()
             let verb = dryRun ? "would prune" : "pruned"
             print(
-                "\(verb) \(counts.events) events, \(counts.messages) messages older than \(days) days "
-                    + "(before \(Timestamp.format(cutoff)))")
+                "\(verb) \(counts.events) events, \(counts.messages) messages"
+                    + (counts.receipts > 0 ? ", \(counts.receipts) receipts" : "")
+                    + " older than \(days) days (before \(Timestamp.format(cutoff)))")
         }
     }
 }
