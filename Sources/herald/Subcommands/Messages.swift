@@ -19,7 +19,11 @@ extension Herald {
         @Option(help: "Only this order's messages.")
         var order: String?
 
-        @Option(help: "Only messages in this state: pending, sending, unknown, sent, failed, held, suppressed.")
+        @Option(
+            help: """
+                Only messages in this state: pending, sending, unknown, sent, delivered, read, undelivered, failed, \
+                held, suppressed.
+                """)
         var state: String?
 
         @Option(help: "At most this many messages.")
@@ -61,6 +65,7 @@ extension Herald {
                 if m.state == .unknown, let due = m.nextAttemptAt {
                     note = "lookup \(Timestamp.format(due, in: zone))" + (note.isEmpty ? "" : "; \(note)")
                 }
+                if let step = Self.deliveryNote(m, zone: zone) { note = step + (note.isEmpty ? "" : "; \(note)") }
                 rows.append([
                     "\(m.id)", Timestamp.format(m.createdAt, in: zone), m.orderReference ?? "-", m.rule, m.channel,
                     reveal ? m.recipient : LogSafe.phone(m.recipient), m.locale,
@@ -75,6 +80,22 @@ extension Herald {
                 print(line)
                 if text, index > 0 { print("    │ \(messages[index - 1].text)") }
             }
+        }
+
+        /// What receipts said of a message, with when: `read 2026-…`, `undelivered 2026-… (30003)`.
+        static func deliveryNote(_ m: OutboxMessage, zone: TimeZone) -> String? {
+            let step: (String, Date?)? =
+                switch m.state {
+                case .delivered: ("delivered", m.progress.deliveredAt)
+                case .read: ("read", m.progress.readAt)
+                case .undelivered: ("undelivered", m.progress.undeliveredAt)
+                default: nil
+                }
+            guard let step else { return nil }
+            let (name, time) = step
+            var note = name + (time.map { " " + Timestamp.format($0, in: zone) } ?? "")
+            if m.state == .undelivered, let code = m.progress.errorCode { note += " (\(code))" }
+            return note
         }
     }
 }
