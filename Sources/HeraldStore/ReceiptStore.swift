@@ -88,7 +88,8 @@ public protocol ReceiptStore: Sendable {
     /// carries one, else by the provider's message id; states never move backwards, and the time
     /// of each step (`delivered`, `read`, `undelivered`) is kept once. Outcomes are in input order.
     func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome]
-    /// Kept receipts of a channel (all channels when nil), most recent first.
+    /// Kept receipts of a channel (all channels when nil), most recent first (those of one
+    /// `recordReceipts` call in no particular order among themselves).
     func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt]
 }
 

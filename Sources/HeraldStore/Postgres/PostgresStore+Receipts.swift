@@ -3,25 +3,44 @@ import HeraldCore
 import Logging
 import PostgresNIO
 
-/// Receipts (`ReceiptStore`) on PostgreSQL, as on SQLite; a receipt may reach any instance, so the
-/// message a status applies to is locked (`FOR UPDATE`) while its state is decided, and the
-/// `UNIQUE (channel, dedupe_key)` keeps a receipt two instances got at once to one row.
+/// Receipts (`ReceiptStore`) on PostgreSQL, as on SQLite. A receipt may reach any instance, and a
+/// provider's retry of it another one at the same moment, so two transactions can need the same
+/// receipt keys and the same messages. They take them in one order, which cannot deadlock: first
+/// the messages the batch is about, locked (`FOR UPDATE`) by id ascending, then the receipts
+/// inserted by dedupe key ascending (a second insert of a key waits for the first to commit, then
+/// finds it: `UNIQUE (channel, dedupe_key)` keeps one row).
 extension PostgresStore {
     public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
         return try await transaction { connection in
-            var outcomes: [ReceiptOutcome] = []
-            for incoming in receipts {
-                outcomes.append(try await Self.insert(incoming, at: now, on: connection, logger: logger))
+            var targets: [Int: Int64] = [:]
+            for (index, incoming) in receipts.enumerated() {
+                let row = ReceiptRow(incoming)
+                guard row.isStatus else { continue }
+                targets[index] = try await Self.messageID(for: row, on: connection, logger: logger)
+            }
+            let ids = Set(targets.values).sorted()
+            if !ids.isEmpty {
+                try await connection.query(
+                    "SELECT id FROM messages WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
+            }
+            var outcomes = [ReceiptOutcome](repeating: .duplicate, count: receipts.count)
+            let order = receipts.indices.sorted {
+                (receipts[$0].channel, receipts[$0].dedupeKey) < (receipts[$1].channel, receipts[$1].dedupeKey)
+            }
+            for index in order {
+                outcomes[index] = try await Self.insert(
+                    receipts[index], messageID: targets[index], at: now, on: connection, logger: logger)
             }
             return outcomes
         }
     }
 
-    static func insert(_ incoming: IncomingReceipt, at now: Date, on connection: BoundedConnection, logger: Logger)
-        async throws -> ReceiptOutcome
-    {
+    /// Inserts one receipt and applies it to `messageID` (locked by the caller).
+    static func insert(
+        _ incoming: IncomingReceipt, messageID: Int64?, at now: Date, on connection: BoundedConnection, logger: Logger
+    ) async throws -> ReceiptOutcome {
         let row = ReceiptRow(incoming)
         // Texts from outside, U+0000 replaced (`PostgresStore+Text.swift`); the raw body keeps it.
         let inserted = try await connection.query(
@@ -38,10 +57,12 @@ extension PostgresStore {
             RETURNING id
             """, logger: logger)
         guard let receiptID = try inserted.first?.decode(Int64.self) else { return .duplicate }
-        guard row.isStatus, let target = try await message(for: row, on: connection, logger: logger) else {
-            return .recorded(messageID: nil, state: nil)
-        }
-        let (messageID, current) = target
+        guard let messageID,
+            let written = try await connection.query(
+                "SELECT state FROM messages WHERE id = \(messageID)", logger: logger
+            ).first?.decode(String.self),
+            let current = OutboxMessage.State(rawValue: written)
+        else { return .recorded(messageID: nil, state: nil) }
         try await connection.query(
             "UPDATE receipts SET message_id = \(messageID) WHERE id = \(receiptID)", logger: logger)
         guard let change = row.change(from: current, at: now) else {
@@ -68,26 +89,21 @@ extension PostgresStore {
         return .recorded(messageID: messageID, state: state)
     }
 
-    /// The message a status is about, locked: by the idempotency key it carries, else by the
-    /// provider's id.
-    private static func message(for row: ReceiptRow, on connection: BoundedConnection, logger: Logger)
-        async throws -> (Int64, OutboxMessage.State)?
+    /// The message a status is about: by the idempotency key it carries, else by the provider's id.
+    private static func messageID(for row: ReceiptRow, on connection: BoundedConnection, logger: Logger)
+        async throws -> Int64?
     {
-        var found: [PostgresRow] = []
-        if let key = row.idempotencyKey.storableInPostgres {
-            found = try await connection.query(
-                "SELECT id, state FROM messages WHERE idempotency_key = \(key) FOR UPDATE", logger: logger)
+        if let key = row.idempotencyKey.storableInPostgres,
+            let id = try await connection.query(
+                "SELECT id FROM messages WHERE idempotency_key = \(key)", logger: logger
+            ).first?.decode(Int64.self)
+        {
+            return id
         }
-        if found.isEmpty, let id = row.providerMessageID.storableInPostgres {
-            found = try await connection.query(
-                """
-                SELECT id, state FROM messages WHERE provider_message_id = \(id) ORDER BY id DESC LIMIT 1 FOR UPDATE
-                """, logger: logger)
-        }
-        guard let first = found.first else { return nil }
-        let (id, written) = try first.decode((Int64, String).self)
-        guard let state = OutboxMessage.State(rawValue: written) else { return nil }
-        return (id, state)
+        guard let id = row.providerMessageID.storableInPostgres else { return nil }
+        return try await connection.query(
+            "SELECT id FROM messages WHERE provider_message_id = \(id) ORDER BY id DESC LIMIT 1", logger: logger
+        ).first?.decode(Int64.self)
     }
 
     public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {
