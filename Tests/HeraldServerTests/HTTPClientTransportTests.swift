@@ -88,7 +88,8 @@ struct HTTPClientTransportTests {
         let server = try await CountingServer.start()
         let port = server.port
         try await server.stop()  // nothing listens on the port any more
-        try await withTransport { transport in
+        // The production timeout (15 s): a client that retried the connection would take all of it.
+        try await withTransport(requestTimeout: 15) { transport in
             let started = ContinuousClock.now
             do {
                 _ = try await transport.send(send(to: port))
@@ -97,7 +98,8 @@ struct HTTPClientTransportTests {
             } catch {
                 Issue.record("expected not sent, got \(error)")
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // At once, not at the timeout (a refusal once took 2.9 s on CI's loaded cores).
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 
