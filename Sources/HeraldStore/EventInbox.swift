@@ -145,8 +145,6 @@ public protocol EventInbox: Sendable {
     func eventsAfter(id: Int64, provider: String?, since: Date?, limit: Int) async throws -> [StoredEvent]
     /// One stored event by id; nil when it was pruned.
     func event(id: Int64) async throws -> StoredEvent?
-    /// Verified events not processed yet, in arrival order.
-    func unprocessedEvents(limit: Int) async throws -> [StoredEvent]
     /// The events to process next, in arrival order, at most `limit`: of each order, the oldest one
     /// not processed yet (the next one waits until it is, so one order's events are processed one
     /// at a time, in the order they were committed, whichever process takes them); each event of

@@ -115,11 +115,6 @@ public actor InMemoryStore: Store {
         return events.indices.contains(Int(id) - 1) ? events[Int(id) - 1] : nil
     }
 
-    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
-        try checkOpen()
-        return Array(events.filter { $0.processedAt == nil }.prefix(limit))
-    }
-
     /// Of each order, the oldest event not processed yet; one actor, so no lease is needed.
     public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
         try checkOpen()

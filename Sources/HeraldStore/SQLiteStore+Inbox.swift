@@ -117,16 +117,6 @@ extension SQLiteStore {
         }
     }
 
-    /// Verified events not processed yet, in arrival order.
-    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
-        guard !isClosedNow else { throw StoreError.closed }
-        return try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]
-            ).map(Self.storedEvent)
-        }
-    }
-
     /// Of each order, the oldest event not processed yet. No lease: one process uses the file (its
     /// one processor takes the events in turn), and a claim that wrote would cost a commit.
     public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {

@@ -19,10 +19,6 @@ extension StoreConnection {
         try await connected().event(id: id)
     }
 
-    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
-        try await connected().unprocessedEvents(limit: limit)
-    }
-
     public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
         try await connected().claimEvents(now: now, limit: limit, lease: lease)
     }

@@ -84,7 +84,7 @@ struct ProcessorTests {
         #expect(sms.text == "Bonjour Salma, le livreur vous appellera avant de livrer votre commande ORD-000130. Merci de garder votre téléphone à portée de main.")
         #expect(sms.encoding == "GSM-7")
         #expect(sms.segments == 1)
-        #expect(try await store.unprocessedEvents(limit: 10).isEmpty)
+        #expect(try await store.queueDepths().unprocessedEvents == 0)
         try await store.close()
     }
 
@@ -99,7 +99,7 @@ struct ProcessorTests {
         // simulated by marking it unprocessed again, then restarting with a fresh store.
         store = try SQLiteStore(path: path)
         try await store.markUnprocessed()
-        #expect(try await store.unprocessedEvents(limit: 10).count == 1)
+        #expect(try await store.queueDepths().unprocessedEvents == 1)
         try await processor(store).processPending()
         let messages = try await store.messages(MessageQuery())
         #expect(messages.count == 1)

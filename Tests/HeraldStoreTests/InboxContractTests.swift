@@ -38,11 +38,11 @@ struct InboxContractTests {
         let store = try await kind.open()
         let first = try await F.recordedEventID(store, reference: "ORD-1")
         let second = try await F.recordedEventID(store, reference: "ORD-2")
-        #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [first, second])
+        #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).map(\.id) == [first, second])
         #expect(try await store.queueDepths().unprocessedEvents == 2)
         let messages = [F.message("k1", eventID: first), F.message("k2", eventID: first)]
         #expect(try await store.completeProcessing(eventID: first, messages: messages, at: F.now) == 2)
-        #expect(try await store.unprocessedEvents(limit: 10).map(\.id) == [second])
+        #expect(try await store.claimEvents(now: F.now, limit: 10, lease: 0).map(\.id) == [second])
         let inserted = try await store.completeProcessing(
             [(first, messages), (second, [F.message("k2", eventID: second), F.message("k3", eventID: second)])],
             at: F.now)

@@ -32,7 +32,7 @@ struct PostgresBoundTests {
         try forwarder.open()
         let store = try await Self.store(through: forwarder)
         // Connections in the pool, idle, as between two polls of a worker loop.
-        _ = try await store.unprocessedEvents(limit: 1)
+        _ = try await store.events(EventQuery(limit: 1))
         try await store.ping()
 
         forwarder.cut(outage)
@@ -43,7 +43,7 @@ struct PostgresBoundTests {
             let started = ContinuousClock.now
             await #expect(throws: (any Error).self, "\(call)") {
                 switch call {
-                case "read": _ = try await store.unprocessedEvents(limit: 10)
+                case "read": _ = try await store.events(EventQuery(limit: 10))
                 case "transaction": _ = try await store.completeProcessing([(1, [message])], at: Date())
                 default: try await store.ping()
                 }
@@ -55,7 +55,7 @@ struct PostgresBoundTests {
         try forwarder.open()
         var worked = false
         for _ in 0..<40 where !worked {
-            worked = (try? await store.unprocessedEvents(limit: 10)) != nil
+            worked = (try? await store.events(EventQuery(limit: 10))) != nil
             if !worked { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(worked)

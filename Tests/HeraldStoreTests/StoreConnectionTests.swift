@@ -27,7 +27,7 @@ struct StoreConnectionTests {
         }
         #expect(throws: StoreError.notConnected) { try connection.connected() }
         await #expect(throws: StoreError.notConnected) { try await connection.ping() }
-        await #expect(throws: StoreError.notConnected) { _ = try await connection.unprocessedEvents(limit: 1) }
+        await #expect(throws: StoreError.notConnected) { _ = try await connection.events(EventQuery(limit: 1)) }
 
         try await withThrowingTaskGroup { group in
             group.addTask { try await connection.run() }
@@ -37,7 +37,7 @@ struct StoreConnectionTests {
             }
             #expect(connection.isConnected)
             try await connection.ping()
-            #expect(try await connection.unprocessedEvents(limit: 1).isEmpty)
+            #expect(try await connection.events(EventQuery(limit: 1)).isEmpty)
             try await connection.close()
             group.cancelAll()
         }

@@ -134,13 +134,6 @@ extension PostgresStore {
         return try await rows("SELECT * FROM events WHERE id = \(id)").first.map(Self.storedEvent)
     }
 
-    /// Verified events not processed yet, in arrival order.
-    public func unprocessedEvents(limit: Int) async throws -> [StoredEvent] {
-        guard !isClosedNow else { throw StoreError.closed }
-        return try await rows("SELECT * FROM events WHERE processed_at IS NULL ORDER BY id LIMIT \(limit)")
-            .map(Self.storedEvent)
-    }
-
     /// Claims the oldest unprocessed event of each order under a lease (`claimed_until`), skipping
     /// rows another claim is locking: two instances claiming at once take different events, and
     /// neither takes a later event of an order whose earlier one is still in anyone's hands.
