@@ -73,7 +73,7 @@ public struct ReceiptIntake: Sendable {
             }
             let key = query.flatMap { try? FormBody.decode(Array($0.utf8)) }?.last { $0.name == "key" }?.value
             do {
-                incoming = [IncomingReceipt(channel: name, receipt: try ReceiptParser.twilio(fields: fields, key: key))]
+                incoming = [incomingReceipt(try ReceiptParser.twilio(fields: fields, key: key), channel: name)]
             } catch {
                 incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: error.reason)]
             }
@@ -90,9 +90,7 @@ public struct ReceiptIntake: Sendable {
                 return .json(.unauthorized, status: "rejected", reason: "bad or missing X-Hub-Signature-256")
             }
             do {
-                incoming = try ReceiptParser.whatsAppCloud(body: body).map {
-                    IncomingReceipt(channel: name, receipt: $0)
-                }
+                incoming = try ReceiptParser.whatsAppCloud(body: body).map { incomingReceipt($0, channel: name) }
             } catch {
                 incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: error.reason)]
             }
@@ -119,6 +117,16 @@ public struct ReceiptIntake: Sendable {
             response.headers[.retryAfter] = "\(WebhookIntake.retryAfterSeconds)"
             return response
         }
+    }
+
+    /// A receipt as the store takes it: a reply that is one of the channel's keywords (STOP, START)
+    /// carries what it does to the suppression list, applied in the transaction that keeps it.
+    func incomingReceipt(_ receipt: Receipt, channel name: String) -> IncomingReceipt {
+        guard case .reply(let reply) = receipt.content, let keywords = channels[name]?.replyKeywords else {
+            return IncomingReceipt(channel: name, receipt: receipt)
+        }
+        return IncomingReceipt(
+            channel: name, receipt: receipt, replyAction: ReplyAction(reply: reply, channel: name, keywords: keywords))
     }
 
     /// Meta's subscribe handshake: the challenge back when the verify token is the channel's.

@@ -16,8 +16,10 @@ extension InMemoryStore {
             id: Int64(receiptRows.count + 1), channel: incoming.channel, dedupeKey: incoming.dedupeKey, kind: row.kind,
             providerMessageID: row.providerMessageID, providerStatus: row.providerStatus,
             idempotencyKey: row.idempotencyKey, errorCode: row.errorCode, sender: row.sender, body: row.body,
-            parseError: row.parseError, occurredAt: row.occurredAt, receivedAt: now)
+            parseError: row.parseError, occurredAt: row.occurredAt, receivedAt: now, optAction: row.optAction,
+            optScope: row.optScope)
         defer { receiptRows.append(stored) }
+        if row.replyAction != nil { applyReply(row, channel: incoming.channel, at: now) }
         guard row.isStatus, let index = messageIndex(for: row) else { return .recorded(messageID: nil, state: nil) }
         var message = outbox[index].message
         stored.messageID = message.id
@@ -51,6 +53,33 @@ extension InMemoryStore {
         }
         guard let id = row.providerMessageID else { return nil }
         return outbox.lastIndex { $0.message.providerMessageID == id }
+    }
+
+    /// Applies a keyword reply unless a later one of the same sender and scope is kept (`ReplyAction`).
+    private func applyReply(_ row: ReceiptRow, channel: String, at now: Date) {
+        guard let reply = row.replyAction, let sender = row.sender else { return }
+        let time = row.replyTime(receivedAt: now)
+        let newer = receiptRows.contains {
+            $0.kind == "reply" && $0.sender == sender && $0.optAction != nil && $0.optScope == reply.scope.channel
+                && ($0.occurredAt ?? $0.receivedAt) > time
+        }
+        guard !newer else { return }
+        switch reply.action {
+        case .optOut:
+            if let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) { _ = add(entry) }
+        case .optIn:
+            suppressionList.removeAll { $0.entry.number == sender && reply.lifts($0.entry) }
+        }
+    }
+
+    public func replies(sender: String?, limit: Int) async throws -> [StoredReceipt] {
+        try checkOpen()
+        let replies = receiptRows.filter { $0.kind == "reply" && (sender == nil || $0.sender == sender) }
+        let sorted = replies.sorted { a, b in
+            let (ta, tb) = (a.occurredAt ?? a.receivedAt, b.occurredAt ?? b.receivedAt)
+            return ta == tb ? a.id > b.id : ta > tb
+        }
+        return Array(sorted.prefix(limit))
     }
 
     public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {

@@ -28,7 +28,7 @@ public actor InMemoryStore: Store {
     var outbox: [OutboxRow] = []
     var receiptRows: [StoredReceipt] = []
     private var idempotencyKeys: Set<String> = []
-    private var suppressionList: [(id: Int, entry: Suppression)] = []
+    var suppressionList: [(id: Int, entry: Suppression)] = []
     private var nextSuppressionID = 1
     private var isClosed = false
 
@@ -294,7 +294,7 @@ public actor InMemoryStore: Store {
         return add(entry)
     }
 
-    private func add(_ entry: Suppression) -> Bool {
+    func add(_ entry: Suppression) -> Bool {
         let same = suppressionList.firstIndex { $0.entry.number == entry.number && $0.entry.scope == entry.scope }
         if let same {
             guard entry.source == .operator, suppressionList[same].entry != entry else { return false }

@@ -15,6 +15,10 @@ struct ReceiptRow {
     var occurredAt: Date?
     /// What a status says, when Herald knows it.
     var state: DeliveryState?
+    /// A keyword reply's action (`opt_action`, `opt_scope` columns).
+    var replyAction: ReplyAction?
+    var optAction: String? { replyAction?.column }
+    var optScope: String? { replyAction?.scope.channel }
 
     init(_ incoming: IncomingReceipt) {
         kind = "unparsed"
@@ -35,8 +39,13 @@ struct ReceiptRow {
             providerMessageID = reply.providerMessageID
             sender = reply.from
             body = reply.body
+            replyAction = incoming.replyAction
         }
     }
+
+    /// When a keyword reply counts in the order of a sender's STOPs and STARTs: the provider's time,
+    /// else when it arrived.
+    func replyTime(receivedAt now: Date) -> Date { occurredAt ?? now }
 
     /// Whether the receipt names a message to apply to.
     var isStatus: Bool { kind == "status" }

@@ -12,11 +12,14 @@ public struct IncomingReceipt: Sendable, Equatable {
     /// The identity the store deduplicates by, per channel (`Receipt.dedupeKey`; for a body that
     /// did not parse, its SHA-256, so the provider's retries of it are duplicates).
     public var dedupeKey: String
+    /// What a keyword reply (STOP, START) does to the suppression list; nil for any other receipt.
+    public var replyAction: ReplyAction?
 
-    public init(channel: String, receipt: Receipt) {
+    public init(channel: String, receipt: Receipt, replyAction: ReplyAction? = nil) {
         self.channel = channel
         self.receipt = receipt
         self.dedupeKey = receipt.dedupeKey
+        self.replyAction = replyAction
     }
 
     public init(channel: String, unparsedBody: [UInt8], parseError: String) {
@@ -56,12 +59,15 @@ public struct StoredReceipt: Sendable, Equatable {
     public var receivedAt: Date
     /// The message a status was applied to.
     public var messageID: Int64?
+    /// A keyword reply's action (`opt-out`, `opt-in`) and scope (a channel's name; nil: every channel).
+    public var optAction: String?
+    public var optScope: String?
 
     public init(
         id: Int64, channel: String, dedupeKey: String, kind: String, providerMessageID: String? = nil,
         providerStatus: String? = nil, idempotencyKey: String? = nil, errorCode: String? = nil, sender: String? = nil,
         body: String? = nil, parseError: String? = nil, occurredAt: Date? = nil, receivedAt: Date,
-        messageID: Int64? = nil
+        messageID: Int64? = nil, optAction: String? = nil, optScope: String? = nil
     ) {
         self.id = id
         self.channel = channel
@@ -77,6 +83,8 @@ public struct StoredReceipt: Sendable, Equatable {
         self.occurredAt = occurredAt
         self.receivedAt = receivedAt
         self.messageID = messageID
+        self.optAction = optAction
+        self.optScope = optScope
     }
 }
 
@@ -91,6 +99,8 @@ public protocol ReceiptStore: Sendable {
     /// Kept receipts of a channel (all channels when nil), most recent first (those of one
     /// `recordReceipts` call in no particular order among themselves).
     func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt]
+    /// Kept replies (keywords and others), most recent first; only those from `sender` (E.164) when given.
+    func replies(sender: String?, limit: Int) async throws -> [StoredReceipt]
 }
 
 /// When a message went through each delivery step, as receipts told (the outbox's columns

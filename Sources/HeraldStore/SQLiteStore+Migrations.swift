@@ -191,6 +191,16 @@ extension SQLiteStore {
                     CREATE INDEX messages_provider_message ON messages(provider_message_id);
                     """)
         }
+        // A keyword reply's action and scope, and the sender's keyword replies found by the time
+        // they were sent (the latest STOP or START of a number wins, whatever order they arrive in).
+        migrator.registerMigration("v12-reply-keywords") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE receipts ADD COLUMN opt_action TEXT;
+                    ALTER TABLE receipts ADD COLUMN opt_scope TEXT;
+                    CREATE INDEX receipts_sender ON receipts(sender) WHERE kind = 'reply';
+                    """)
+        }
         return migrator
     }()
 }

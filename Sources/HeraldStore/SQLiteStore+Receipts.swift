@@ -17,17 +17,20 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO receipts (channel, dedupe_key, kind, provider_message_id, provider_status,
                                           idempotency_key, error_code, sender, body, raw, parse_error, occurred_at,
-                                          received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          received_at, opt_action, opt_scope)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (channel, dedupe_key) DO NOTHING
                     RETURNING id
                     """),
             arguments: [
                 incoming.channel, incoming.dedupeKey, row.kind, row.providerMessageID, row.providerStatus,
                 row.idempotencyKey, row.errorCode, row.sender, row.body, row.raw.map { Data($0) }, row.parseError,
-                row.occurredAt?.timeIntervalSince1970, now.timeIntervalSince1970,
+                row.occurredAt?.timeIntervalSince1970, now.timeIntervalSince1970, row.optAction, row.optScope,
             ])
         guard let receiptID: Int64 = inserted?["id"] else { return .duplicate }
+        if row.replyAction != nil {
+            try applyReply(row, id: receiptID, channel: incoming.channel, at: now, db: db)
+        }
         guard row.isStatus, let target = try message(for: row, db: db) else {
             return .recorded(messageID: nil, state: nil)
         }
@@ -92,6 +95,7 @@ extension SQLiteStore {
             idempotencyKey: row["idempotency_key"], errorCode: row["error_code"], sender: row["sender"],
             body: row["body"], parseError: row["parse_error"],
             occurredAt: (row["occurred_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            receivedAt: Date(timeIntervalSince1970: row["received_at"]), messageID: row["message_id"])
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]), messageID: row["message_id"],
+            optAction: row["opt_action"], optScope: row["opt_scope"])
     }
 }

@@ -94,6 +94,10 @@ extension StoreConnection {
         try await connected().recordReceipts(receipts, at: now)
     }
 
+    public func replies(sender: String?, limit: Int) async throws -> [StoredReceipt] {
+        try await connected().replies(sender: sender, limit: limit)
+    }
+
     public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {
         try await connected().receipts(channel: channel, limit: limit)
     }

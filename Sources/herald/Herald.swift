@@ -9,7 +9,7 @@ struct Herald: AsyncParsableCommand {
         version: HeraldVersion.number,
         subcommands: [
             Serve.self, Check.self, DryRun.self, Events.self, Messages.self, Retry.self, Export.self, Suppressions.self,
-            Backup.self, Copy.self, Prune.self, Forget.self,
+            Replies.self, Backup.self, Copy.self, Prune.self, Forget.self,
         ]
     )
 }

@@ -39,7 +39,8 @@ struct ChannelConfigurationTests {
         #expect(
             found == [
                 "rules.yaml:3:63: error: unknown key 'from' in channel 'wa' (a whatsapp-cloud channel takes "
-                    + "base_url, rate, recipient_interval, phone_number_id, token, version, app_secret, verify_token)"
+                    + "base_url, rate, recipient_interval, phone_number_id, token, version, app_secret, verify_token, "
+                    + "opt_out, opt_in, opt_out_scope)"
             ])
     }
 

@@ -65,12 +65,14 @@ public enum ChannelConfiguration: Sendable, Equatable {
         public var whatsapp: Bool
         /// Swaps typographic quotes and dashes for GSM-7 ones so a text stays GSM-7.
         public var smartEncoding: Bool
+        /// What inbound replies opt a number out or in (`opt_out`, `opt_in`, `opt_out_scope`).
+        public var replies: ReplyKeywords
         public var common: Common
 
         public init(
             accountSID: String, authToken: String, from: String? = nil, messagingServiceSID: String? = nil,
             statusCallback: String? = nil, whatsapp: Bool = false, smartEncoding: Bool = false,
-            common: Common = Common()
+            replies: ReplyKeywords = ReplyKeywords(), common: Common = Common()
         ) {
             self.accountSID = accountSID
             self.authToken = authToken
@@ -79,13 +81,15 @@ public enum ChannelConfiguration: Sendable, Equatable {
             self.statusCallback = statusCallback
             self.whatsapp = whatsapp
             self.smartEncoding = smartEncoding
+            self.replies = replies
             self.common = common
         }
 
-        static let keys = [
-            "account_sid", "auth_token", "from", "messaging_service_sid", "status_callback", "whatsapp",
-            "smart_encoding",
-        ]
+        static let keys =
+            [
+                "account_sid", "auth_token", "from", "messaging_service_sid", "status_callback", "whatsapp",
+                "smart_encoding",
+            ] + ReplyKeywords.keys
     }
 
     /// `type: whatsapp-cloud`: Meta's WhatsApp Cloud API.
@@ -99,21 +103,24 @@ public enum ChannelConfiguration: Sendable, Equatable {
         public var appSecret: String?
         /// What Meta's subscribe handshake must present (`hub.verify_token`); nil when not set.
         public var verifyToken: String?
+        /// What inbound replies opt a number out or in (`opt_out`, `opt_in`, `opt_out_scope`).
+        public var replies: ReplyKeywords
         public var common: Common
 
         public init(
             phoneNumberID: String, token: String, version: String = "v23.0", appSecret: String? = nil,
-            verifyToken: String? = nil, common: Common = Common()
+            verifyToken: String? = nil, replies: ReplyKeywords = ReplyKeywords(), common: Common = Common()
         ) {
             self.phoneNumberID = phoneNumberID
             self.token = token
             self.version = version
             self.appSecret = appSecret
             self.verifyToken = verifyToken
+            self.replies = replies
             self.common = common
         }
 
-        static let keys = ["phone_number_id", "token", "version", "app_secret", "verify_token"]
+        static let keys = ["phone_number_id", "token", "version", "app_secret", "verify_token"] + ReplyKeywords.keys
     }
 
     /// `type: http`: a generic SMS gateway that takes one request per message.
@@ -167,6 +174,15 @@ public enum ChannelConfiguration: Sendable, Equatable {
         case "whatsapp-cloud": commonKeys + WhatsAppCloud.keys
         case "http": commonKeys + HTTPGateway.keys
         default: commonKeys
+        }
+    }
+
+    /// The keywords replies on this channel are read by; nil for a channel that takes no replies.
+    public var replyKeywords: ReplyKeywords? {
+        switch self {
+        case .twilio(let c): c.replies
+        case .whatsAppCloud(let c): c.replies
+        case .http: nil
         }
     }
 

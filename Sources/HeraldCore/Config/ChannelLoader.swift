@@ -85,22 +85,25 @@ private struct ChannelDecoder {
             let statusCallback = text("status_callback")
             let whatsapp = bool("whatsapp")
             let smart = bool("smart_encoding")
+            let replies = replyKeywords()
             guard let sid, let token else { return nil }
             configuration = .twilio(
                 .init(
                     accountSID: sid, authToken: token, from: from, messagingServiceSID: service,
-                    statusCallback: statusCallback, whatsapp: whatsapp, smartEncoding: smart, common: common))
+                    statusCallback: statusCallback, whatsapp: whatsapp, smartEncoding: smart, replies: replies,
+                    common: common))
         case "whatsapp-cloud":
             let id = required("phone_number_id", at: keyNode)
             let token = required("token", at: keyNode)
             let version = text("version") ?? "v23.0"
             let appSecret = receiptSecret("app_secret")
             let verifyToken = receiptSecret("verify_token")
+            let replies = replyKeywords()
             guard let id, let token else { return nil }
             configuration = .whatsAppCloud(
                 .init(
                     phoneNumberID: id, token: token, version: version, appSecret: appSecret, verifyToken: verifyToken,
-                    common: common))
+                    replies: replies, common: common))
         default:
             let url = required("url", at: keyNode)
             let method = text("method")?.uppercased() ?? "POST"
@@ -163,6 +166,42 @@ private struct ChannelDecoder {
         }
         let expanded = loader.expand(written, at: node, usedBy: "receipts of channel '\(channel)'")
         return expanded.missing.isEmpty && !expanded.value.isEmpty ? expanded.value : nil
+    }
+
+    /// `opt_out`, `opt_in` (a keyword or a list; each replaces its defaults) and `opt_out_scope`.
+    mutating func replyKeywords() -> ReplyKeywords {
+        let optOut = keywords("opt_out") ?? ReplyKeywords.defaultOptOut
+        let optIn = keywords("opt_in") ?? ReplyKeywords.defaultOptIn
+        guard let node = values["opt_out_scope"] else { return ReplyKeywords(optOut: optOut, optIn: optIn) }
+        guard let written = reader.string(node, what: "opt_out_scope of channel '\(channel)'") else {
+            failed = true
+            return ReplyKeywords(optOut: optOut, optIn: optIn)
+        }
+        guard let scope = ReplyKeywords.Scope(rawValue: written) else {
+            var message = "opt_out_scope of channel '\(channel)' must be all or channel, found '\(written)'"
+            if let suggestion = Suggestion.closest(to: written, in: ReplyKeywords.Scope.allCases.map(\.rawValue)) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            reader.error(message, at: node)
+            failed = true
+            return ReplyKeywords(optOut: optOut, optIn: optIn)
+        }
+        return ReplyKeywords(optOut: optOut, optIn: optIn, scope: scope)
+    }
+
+    /// A keyword list; nil when absent (the defaults stand) or wrong (reported).
+    mutating func keywords(_ key: String) -> [String]? {
+        guard let node = values[key] else { return nil }
+        guard let words = reader.strings(node, what: "\(key) of channel '\(channel)'") else {
+            failed = true
+            return nil
+        }
+        if let empty = words.first(where: { ReplyKeywords.fold($0).isEmpty }) {
+            reader.error(
+                "\(key) of channel '\(channel)': keyword '\(empty)' has nothing left to match once trimmed", at: node)
+            failed = true
+        }
+        return words
     }
 
     mutating func number(_ key: String) -> Double? {

@@ -96,7 +96,8 @@ extension PostgresStore {
                 ("id", .int8), ("channel", .text), ("dedupe_key", .text), ("kind", .text),
                 ("provider_message_id", .text), ("provider_status", .text), ("idempotency_key", .text),
                 ("error_code", .text), ("sender", .text), ("body", .text), ("raw", .bytes), ("parse_error", .text),
-                ("occurred_at", .real), ("received_at", .real), ("message_id", .int8),
+                ("occurred_at", .real), ("received_at", .real), ("message_id", .int8), ("opt_action", .text),
+                ("opt_scope", .text),
             ]),
     ]
 

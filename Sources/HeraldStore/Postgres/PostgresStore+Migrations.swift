@@ -151,6 +151,15 @@ extension PostgresStore {
                 "CREATE INDEX messages_provider_message ON messages(provider_message_id)",
             ]
         ),
+        // A keyword reply's action and scope (see SQLite's `v12-reply-keywords`).
+        (
+            "v5-reply-keywords",
+            [
+                "ALTER TABLE receipts ADD COLUMN opt_action TEXT",
+                "ALTER TABLE receipts ADD COLUMN opt_scope TEXT",
+                "CREATE INDEX receipts_sender ON receipts(sender) WHERE kind = 'reply'",
+            ]
+        ),
     ]
 
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second

@@ -25,6 +25,7 @@ extension PostgresStore {
                 try await connection.query(
                     "SELECT id FROM messages WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger)
             }
+            try await Self.lockSenders(of: receipts, on: connection, logger: logger)
             var outcomes = [ReceiptOutcome](repeating: .duplicate, count: receipts.count)
             let order = receipts.indices.sorted {
                 (receipts[$0].channel, receipts[$0].dedupeKey) < (receipts[$1].channel, receipts[$1].dedupeKey)
@@ -46,17 +47,23 @@ extension PostgresStore {
         let inserted = try await connection.query(
             """
             INSERT INTO receipts (channel, dedupe_key, kind, provider_message_id, provider_status, idempotency_key,
-                                  error_code, sender, body, raw, parse_error, occurred_at, received_at)
+                                  error_code, sender, body, raw, parse_error, occurred_at, received_at, opt_action,
+                                  opt_scope)
             VALUES (\(incoming.channel.storableInPostgres), \(incoming.dedupeKey.storableInPostgres), \(row.kind),
                     \(row.providerMessageID.storableInPostgres), \(row.providerStatus.storableInPostgres),
                     \(row.idempotencyKey.storableInPostgres), \(row.errorCode.storableInPostgres),
                     \(row.sender.storableInPostgres), \(row.body.storableInPostgres),
                     \(row.raw.map { ByteBuffer(bytes: $0) }), \(row.parseError.storableInPostgres),
-                    \(row.occurredAt?.timeIntervalSince1970), \(now.timeIntervalSince1970))
+                    \(row.occurredAt?.timeIntervalSince1970), \(now.timeIntervalSince1970), \(row.optAction),
+                    \(row.optScope.storableInPostgres))
             ON CONFLICT (channel, dedupe_key) DO NOTHING
             RETURNING id
             """, logger: logger)
         guard let receiptID = try inserted.first?.decode(Int64.self) else { return .duplicate }
+        if row.replyAction != nil {
+            try await applyReply(
+                row, id: receiptID, channel: incoming.channel, at: now, on: connection, logger: logger)
+        }
         guard let messageID,
             let written = try await connection.query(
                 "SELECT state FROM messages WHERE id = \(messageID)", logger: logger
@@ -125,6 +132,7 @@ extension PostgresStore {
             providerStatus: try column("provider_status"), idempotencyKey: try column("idempotency_key"),
             errorCode: try column("error_code"), sender: try column("sender"), body: try column("body"),
             parseError: try column("parse_error"), occurredAt: try column.optionalDate("occurred_at"),
-            receivedAt: try column.date("received_at"), messageID: try column("message_id"))
+            receivedAt: try column.date("received_at"), messageID: try column("message_id"),
+            optAction: try column("opt_action"), optScope: try column("opt_scope"))
     }
 }

@@ -53,12 +53,6 @@ enum EventTable {
                 event.orderReference ?? "-", status, notes.joined(separator: "; "),
             ])
         }
-        let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            (row.indices.map { column in
-                column == row.count - 1
-                    ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }).joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        return TextTable.lines(rows).joined(separator: "\n")
     }
 }

@@ -72,11 +72,7 @@ extension Herald {
                     m.segments.map { "\(m.encoding ?? "?")×\($0)" } ?? "-", m.state.rawValue, "\(m.attempts)", note,
                 ])
             }
-            let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for (index, row) in rows.enumerated() {
-                let line = row.indices.map { column in
-                    column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            for (index, line) in TextTable.lines(rows).enumerated() {
                 print(line)
                 if text, index > 0 { print("    │ \(messages[index - 1].text)") }
             }

@@ -129,14 +129,7 @@ extension Herald {
                     Timestamp.format(entry.createdAt), entry.reason,
                 ])
             }
-            let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                let cells = row.indices.map { column in
-                    column == row.count - 1
-                        ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                }
-                print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            for line in TextTable.lines(rows) { print(line) }
         }
 
         func show(_ number: String) -> String {
