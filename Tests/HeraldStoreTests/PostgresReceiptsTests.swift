@@ -61,4 +61,37 @@ struct PostgresReceiptsTests {
         try await one.close()
         try await two.close()
     }
+
+    /// A customer's STOP and START reach two instances at the same moment (Meta batches and
+    /// retries; a balancer spreads them): whichever commits first, the later reply by Meta's time
+    /// decides, so a STOP followed by START leaves the number free and START then STOP suppressed.
+    @Test func stopAndStartOnTwoInstancesAtOnceEndByTheLaterOne() async throws {
+        let schema = PostgresTestDatabase.freshSchema()
+        let one = try await PostgresTestDatabase.open(schema: schema)
+        let two = try await PostgresTestDatabase.open(schema: schema)
+        func reply(_ id: String, _ body: String, from number: String, at time: Date) -> IncomingReceipt {
+            let reply = Reply(providerMessageID: id, from: number, body: body)
+            return IncomingReceipt(
+                channel: "wa", receipt: Receipt(dedupeKey: id, content: .reply(reply), occurredAt: time),
+                replyAction: ReplyAction(reply: reply, channel: "wa", keywords: ReplyKeywords()))
+        }
+        let numbers = (0..<30).map { "+2126100000\(String(format: "%02d", $0))" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, number) in numbers.enumerated() {
+                // Even numbers: STOP then START (free at the end); odd: START then STOP (suppressed).
+                let first = reply("wamid.\(index).a", index % 2 == 0 ? "STOP" : "START", from: number, at: F.now)
+                let second = reply("wamid.\(index).b", index % 2 == 0 ? "START" : "STOP", from: number, at: F.now + 1)
+                // The later reply reaches its instance first for half of them.
+                let (early, late) = index % 4 < 2 ? (second, first) : (first, second)
+                group.addTask { _ = try await one.recordReceipts([early], at: F.now + 2) }
+                group.addTask { _ = try await two.recordReceipts([late], at: F.now + 2) }
+            }
+            try await group.waitForAll()
+        }
+        let suppressed = Set(try await one.suppressions(numbers: nil).map(\.number))
+        #expect(suppressed == Set(numbers.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)))
+        #expect(try await two.replies(sender: nil, limit: 100).count == numbers.count * 2)
+        try await one.close()
+        try await two.close()
+    }
 }
