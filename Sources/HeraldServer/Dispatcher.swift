@@ -73,12 +73,13 @@ public struct Dispatcher: Sendable {
         let lookups = try await store.claimLookups(now: clock(), limit: concurrency, lease: lease)
         let claimed = try await store.claimDue(now: clock(), limit: concurrency, lease: lease)
         guard !claimed.isEmpty || !lookups.isEmpty else { return 0 }
+        let suppressions = claimed.isEmpty ? nil : await suppressionSnapshot(for: claimed.map(\.message))
         let updates = await withTaskGroup(of: (OutboxMessage, DeliveryUpdate, Bool).self) { group in
             for message in lookups {
                 group.addTask { await self.lookUp(message) }
             }
             for (message, recovered) in claimed {
-                group.addTask { await self.deliver(message, recovered: recovered) }
+                group.addTask { await self.deliver(message, recovered: recovered, suppressions: suppressions) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
@@ -147,8 +148,12 @@ public struct Dispatcher: Sendable {
     /// A message held because its rule's recipient variable was unset (its recipient is the rule's
     /// `to` as written, `${MERCHANT_PHONE}`) is addressed now from the rules as loaded, and held
     /// again, without using an attempt, while the variable is still unset.
-    func deliver(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
-        guard message.recipient.contains("${") else { return await deliverAddressed(message, recovered: recovered) }
+    func deliver(_ message: OutboxMessage, recovered: Bool, suppressions: SuppressionSnapshot?) async
+        -> (OutboxMessage, DeliveryUpdate, Bool)
+    {
+        guard message.recipient.contains("${") else {
+            return await deliverAddressed(message, recovered: recovered, suppressions: suppressions)
+        }
         let send = ruleSet.rules.first { $0.id == message.rule }?.send
         let country = ruleSet.provider(named: message.provider)?.country ?? ruleSet.defaults.country
         guard let send, send.unsetTo == nil, let raw = send.to,
@@ -160,15 +165,19 @@ public struct Dispatcher: Sendable {
         }
         var addressed = message
         addressed.recipient = number
-        var (sent, update, refund) = await deliverAddressed(addressed, recovered: recovered)
+        var (sent, update, refund) = await deliverAddressed(addressed, recovered: recovered, suppressions: nil)
         update.recipient = number
         return (sent, update, refund)
     }
 
-    func deliverAddressed(_ message: OutboxMessage, recovered: Bool) async -> (OutboxMessage, DeliveryUpdate, Bool) {
+    func deliverAddressed(_ message: OutboxMessage, recovered: Bool, suppressions: SuppressionSnapshot?) async
+        -> (OutboxMessage, DeliveryUpdate, Bool)
+    {
         let rule = ruleSet.rules.first { $0.id == message.rule }
         let atLeastOnce = rule?.send?.atLeastOnce ?? false
-        if let suppressed = await suppressedUpdate(for: message) { return (message, suppressed, true) }
+        if let suppressed = await suppressedUpdate(for: message, snapshot: suppressions) {
+            return (message, suppressed, true)
+        }
         if let reason = Self.unsendableText(message.text) {
             return (message, DeliveryUpdate(state: .failed, lastError: reason), false)
         }

@@ -66,7 +66,9 @@ extension InMemoryStore {
         guard !newer else { return }
         switch reply.action {
         case .optOut:
-            if let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) { _ = add(entry) }
+            if let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) {
+                _ = add(entry)
+            }
         case .optIn:
             suppressionList.removeAll { $0.entry.number == sender && reply.lifts($0.entry) }
         }

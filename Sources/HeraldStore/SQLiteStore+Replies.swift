@@ -21,7 +21,9 @@ extension SQLiteStore {
         guard newer != true else { return }
         switch reply.action {
         case .optOut:
-            guard let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) else { return }
+            guard let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) else {
+                return
+            }
             try add(entry, db: db)
         case .optIn:
             let forms = try storedForms(of: [sender], db: db)

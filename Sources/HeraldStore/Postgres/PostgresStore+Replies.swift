@@ -15,10 +15,14 @@ extension PostgresStore {
     static func lockSenders(of receipts: [IncomingReceipt], on connection: BoundedConnection, logger: Logger)
         async throws
     {
-        let senders = Set(receipts.compactMap { incoming -> String? in
-            guard incoming.replyAction != nil, case .reply(let reply)? = incoming.receipt?.content else { return nil }
-            return reply.from.storableInPostgres
-        }).sorted()
+        let senders = Set(
+            receipts.compactMap { incoming -> String? in
+                guard incoming.replyAction != nil, case .reply(let reply)? = incoming.receipt?.content else {
+                    return nil
+                }
+                return reply.from.storableInPostgres
+            }
+        ).sorted()
         for sender in senders {
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(senderLockSpace), hashtext(\(sender)))", logger: logger)
@@ -48,7 +52,9 @@ extension PostgresStore {
         guard newer.isEmpty else { return }
         switch reply.action {
         case .optOut:
-            guard let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) else { return }
+            guard let entry = ReplyAction.entry(for: row, channel: channel, scope: reply.scope, at: time) else {
+                return
+            }
             try await add(entry, on: connection, logger: logger)
         case .optIn:
             let forms = try await storedForms(of: [sender], on: connection, logger: logger)

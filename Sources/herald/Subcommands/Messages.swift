@@ -39,7 +39,8 @@ extension Herald {
             var wanted: OutboxMessage.State?
             if let state {
                 guard let parsed = OutboxMessage.State(rawValue: state) else {
-                    printError("error: --state must be one of \(OutboxMessage.State.allCases.map(\.rawValue).joined(separator: ", "))")
+                    let states = OutboxMessage.State.allCases.map(\.rawValue).joined(separator: ", ")
+                    printError("error: --state must be one of \(states)")
                     throw ExitCode(2)
                 }
                 wanted = parsed
