@@ -23,52 +23,117 @@ struct BoundedConnection: Sendable {
 
     /// The rows of `query`; throws a `StoreError` when no answer came within `limit` or the
     /// connection is closed already.
+    ///
+    /// The statement runs in a task of its own, unstructured on purpose: a child task would have
+    /// to be awaited, and a statement that is never answered would hold the caller with it. The
+    /// caller waits on a continuation that the first of three resumes: the answer, a timer on the
+    /// connection's event loop, or the caller's cancellation. Past the limit, or cancelled, the
+    /// statement is abandoned and the connection closed, since nobody waits for what comes on it.
+    /// (It used a task group racing a `Task.sleep`: three more tasks, a stream and a dispatch
+    /// timer per statement. perf of two instances at 1 000 webhooks/s put a quarter of Herald's
+    /// samples in the kernel's thread switches; this takes the timer to the event loop the answer
+    /// comes on and leaves one task per statement.)
     @discardableResult
     func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         let (connection, limit) = (connection, limit)
         guard !connection.isClosed else { throw StoreError("the connection to the database was lost") }
-        let (answer, answered) = AsyncThrowingStream<[PostgresRow], any Error>.makeStream()
-        // Unstructured on purpose: a child task would have to be awaited, and a statement that is
-        // never answered would hold the caller with it. This one is abandoned past the limit.
-        let statement = Task {
-            do {
-                answered.yield(try await connection.query(query, logger: logger).collect())
-                answered.finish()
-            } catch {
-                answered.finish(throwing: error)
-            }
+        let answer = StatementAnswer()
+        let abandon: @Sendable () -> Void = {
+            answer.statement?.cancel()
+            _ = connection.close() as EventLoopFuture<Void>
         }
-        return try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
-            group.addTask {
-                for try await rows in answer { return rows }
-                throw CancellationError()
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation {
+                    (continuation: CheckedContinuation<[PostgresRow], any Error>) in
+                    guard answer.wait(continuation) else { return }
+                    let timer = connection.eventLoop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
+                        if answer.finish(.failure(StoreError("no answer from the database within \(limit)"))) {
+                            abandon()
+                        }
+                    }
+                    answer.statement = Task {
+                        let result: Result<[PostgresRow], any Error>
+                        do {
+                            result = .success(try await connection.query(query, logger: logger).collect())
+                        } catch {
+                            result = .failure(error)
+                        }
+                        timer.cancel()
+                        answer.finish(result)
+                    }
+                }
+            } onCancel: {
+                if answer.finish(.failure(CancellationError())) { abandon() }
             }
-            group.addTask {
-                try? await Task.sleep(for: limit)
+        } catch let error as PSQLError where error.serverInfo == nil {
+            // The connection failed, not the statement: said in words (PSQLError prints a
+            // generic text); the server's own errors keep their SQLSTATE for the caller.
+            throw StoreError("the connection to the database was lost: \(PostgresStore.reason(error))")
+        }
+    }
+}
+
+/// The one answer a bounded statement's caller gets: the first `finish` resumes it (or, when it
+/// comes before the caller waits, is handed over by `wait`); later ones are dropped.
+private final class StatementAnswer: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<[PostgresRow], any Error>)
+        case finishedEarly(Result<[PostgresRow], any Error>)
+        case done
+    }
+
+    private let state = Mutex<State>(.pending)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// The task running the statement, cancelled when it is abandoned.
+    var statement: Task<Void, Never>? {
+        get { task.withLock { $0 } }
+        set { task.withLock { $0 = newValue } }
+    }
+
+    /// Registers the caller; false (the caller resumed already) when the answer came first.
+    func wait(_ continuation: CheckedContinuation<[PostgresRow], any Error>) -> Bool {
+        let early: Result<[PostgresRow], any Error>? = state.withLock { state in
+            guard case .finishedEarly(let result) = state else {
+                state = .waiting(continuation)
                 return nil
             }
-            defer { group.cancelAll() }
-            // Past the limit, or the caller cancelled: nobody waits for what comes on this
-            // connection any more, so it goes.
-            let abandon = {
-                statement.cancel()
-                _ = connection.close() as EventLoopFuture<Void>
-            }
-            do {
-                guard let rows = try await group.next()! else {
-                    abandon()
-                    throw StoreError("no answer from the database within \(limit)")
-                }
-                return rows
-            } catch is CancellationError {
-                abandon()
-                throw CancellationError()
-            } catch let error as PSQLError where error.serverInfo == nil {
-                // The connection failed, not the statement: said in words (PSQLError prints a
-                // generic text); the server's own errors keep their SQLSTATE for the caller.
-                throw StoreError("the connection to the database was lost: \(PostgresStore.reason(error))")
+            state = .done
+            return result
+        }
+        guard let early else { return true }
+        continuation.resume(with: early)
+        return false
+    }
+
+    /// Delivers `result` unless an answer was delivered already; true when this one was.
+    @discardableResult
+    func finish(_ result: Result<[PostgresRow], any Error>) -> Bool {
+        let waiting: CheckedContinuation<[PostgresRow], any Error>?? = state.withLock { state in
+            switch state {
+            case .pending:
+                state = .finishedEarly(result)
+                return .some(nil)
+            case .waiting(let continuation):
+                state = .done
+                return .some(continuation)
+            case .finishedEarly, .done:
+                return nil
             }
         }
+        guard let waiting else { return false }
+        waiting?.resume(with: result)
+        return true
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, for NIO's `TimeAmount`.
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 
