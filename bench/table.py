@@ -32,14 +32,31 @@ row("intake / bare route", ratio, "%", "≥ 50 %", lambda v: v >= 50)
 row("intake p50", num(r"^herald intake\s+\d+\s+([\d.]+)", intake), "ms", "", lambda v: True)
 row("intake p99", num(r"^herald intake\s+\d+\s+[\d.]+\s+([\d.]+)", intake), "ms", "≤ 5 ms", lambda v: v <= 5)
 
+def e2e_rows(text, suffix, target, note_prefix="", lost_words="lost"):
+    """One row for the run at 200/s, one per consecutive run at 1000/s, and whether every one held."""
+    runs = {200: [], 1000: []}
+    for l in text.splitlines():
+        m = re.match(r"rate\s+(\d+)/s", l)
+        if m and int(m.group(1)) in runs:
+            runs[int(m.group(1))].append(l)
+    for rate, lines in runs.items():
+        for index, line in enumerate(lines or [""]):
+            p99 = num(r"p99\s+([\d.]+) ms", line)
+            lost, dup = num(r"undelivered after drain (\d+)", line), num(r"duplicated (\d+)", line)
+            p50 = num(r"p50\s+([\d.]+) ms", line)
+            note = f"{note_prefix}p50 {p50} ms; {lost_words} {lost:.0f}, duplicated {dup:.0f}" if line else ""
+            run = f", run {index + 1}/{len(lines)}" if len(lines) > 1 else ""
+            row(f"end to end p99 at {rate}/s{suffix}{run}", p99, "ms", f"≤ {target} ms", lambda v: v <= target, note)
+        if rate == 1000 and len(lines) > 1:
+            worst = max((num(r"p99\s+([\d.]+) ms", l) or float("inf")) for l in lines)
+            row(f"end to end p99 at 1000/s{suffix}, worst of {len(lines)} runs", worst, "ms", f"every run ≤ {target} ms",
+                lambda v: v <= target)
+
 e2e = read("e2e")
-for rate in (200, 1000):
-    line = next((l for l in e2e.splitlines() if re.match(rf"rate\s+{rate}/s", l)), "")
-    p99 = num(r"p99\s+([\d.]+) ms", line)
-    lost, dup = num(r"undelivered after drain (\d+)", line), num(r"duplicated (\d+)", line)
-    p50 = num(r"p50\s+([\d.]+) ms", line)
-    note = f"p50 {p50} ms; lost {lost:.0f}, duplicated {dup:.0f}" if line else ""
-    row(f"end to end p99 at {rate}/s", p99, "ms", "≤ 20 ms", lambda v: v <= 20, note)
+e2e_rows(e2e, "", 20)
+cpu_line = next((l for l in reversed(e2e.splitlines()) if l.startswith("CPU per webhook at 1000/s")), "")
+if cpu_line:
+    rows.append(("   " + cpu_line, None, "", "", ""))
 row("peak RSS under load (1000/s end to end)", num(r"herald peak RSS at 1000/s: (\d+) MiB", e2e), "MiB", "≤ 200 MB", lambda v: v * 1.048576 <= 200)
 
 row("dry-run", num(r"= ([\d,]+) payloads/s", read("dryrun")), "payloads/s", "≥ 50 000", lambda v: v >= 50000, "one core, 100 000 envelopes")
@@ -63,14 +80,12 @@ row("intake / pgbench", 100 * pg_rps / pg_tps if pg_rps and pg_tps else None, "%
 row("intake on PostgreSQL p99", num(r"^herald serve --db postgres://\s+\d+\s+p50 [\d.]+ ms, p99 ([\d.]+) ms", pg), "ms",
     "", lambda v: True)
 e2e_pg = read("e2e-pg")
-for rate in (200, 1000):
-    line = next((l for l in e2e_pg.splitlines() if re.match(rf"rate\s+{rate}/s", l)), "")
-    lost, dup = num(r"undelivered after drain (\d+)", line), num(r"duplicated (\d+)", line)
-    p50 = num(r"p50\s+([\d.]+) ms", line)
-    # e2e_load.py waits 20 s after the load for the provider to see every message: a backlog
-    # larger than that shows here although the messages are still queued in the database.
-    note = f"2 instances; p50 {p50} ms; not sent 20 s after the load {lost:.0f}, duplicated {dup:.0f}" if line else ""
-    row(f"end to end p99 at {rate}/s, PostgreSQL", num(r"p99\s+([\d.]+) ms", line), "ms", "≤ 50 ms", lambda v: v <= 50, note)
+# e2e_load.py waits 20 s after the load for the provider to see every message: a backlog larger
+# than that shows as "not sent" although the messages are still queued in the database.
+e2e_rows(e2e_pg, ", PostgreSQL", 50, "2 instances; ", "not sent 20 s after the load")
+cpu_line = next((l for l in reversed(e2e_pg.splitlines()) if l.startswith("CPU per webhook at 1000/s")), "")
+if cpu_line:
+    rows.append(("   " + cpu_line, None, "", "", ""))
 
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print()
