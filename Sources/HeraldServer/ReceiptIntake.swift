@@ -99,7 +99,7 @@ public struct ReceiptIntake: Sendable {
         }
         do {
             let outcomes = try await store.recordReceipts(incoming, at: clock())
-            let applied = outcomes.filter { if case .recorded(.some, _) = $0 { true } else { false } }.count
+            let applied = outcomes.filter { if case .recorded(.some, _, _) = $0 { true } else { false } }.count
             let duplicates = outcomes.filter { $0 == .duplicate }.count
             logger.info(
                 "receipt accepted",

@@ -3,12 +3,14 @@ import HeraldCore
 
 /// Receipts in memory, by the rules the databases follow (`ReceiptRow`, `ReceiptRule`).
 extension InMemoryStore {
-    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date, fallbacks: ReceiptFallbacks)
+        async throws -> [ReceiptOutcome]
+    {
         try checkOpen()
-        return receipts.map { insert($0, at: now) }
+        return receipts.map { insert($0, at: now, fallbacks: fallbacks) }
     }
 
-    private func insert(_ incoming: IncomingReceipt, at now: Date) -> ReceiptOutcome {
+    private func insert(_ incoming: IncomingReceipt, at now: Date, fallbacks: ReceiptFallbacks) -> ReceiptOutcome {
         guard !receiptRows.contains(where: { $0.channel == incoming.channel && $0.dedupeKey == incoming.dedupeKey })
         else { return .duplicate }
         let row = ReceiptRow(incoming)
@@ -26,6 +28,9 @@ extension InMemoryStore {
         guard let change = row.change(from: message.state, at: now) else {
             return .recorded(messageID: message.id, state: message.state)
         }
+        var effects = ReceiptEffects(
+            sentToDelivered: change.sentToDelivered(
+                sentAt: message.progress.sentAt, deliveredAt: message.progress.deliveredAt))
         switch change.stepColumn {
         case "sent_at": message.progress.sentAt = message.progress.sentAt ?? change.at
         case "delivered_at": message.progress.deliveredAt = message.progress.deliveredAt ?? change.at
@@ -43,7 +48,10 @@ extension InMemoryStore {
             outbox[index].leaseExpiresAt = nil
         }
         outbox[index].message = message
-        return .recorded(messageID: message.id, state: message.state)
+        if change.state == .undelivered {
+            effects.fallbackMessageID = planFallback(replacing: message, errorCode: row.errorCode, fallbacks, now)
+        }
+        return .recorded(messageID: message.id, state: message.state, effects: effects)
     }
 
     /// The message a status is about: by the idempotency key it carries, else by the provider's id.
@@ -87,5 +95,19 @@ extension InMemoryStore {
     public func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt] {
         try checkOpen()
         return Array(receiptRows.reversed().filter { channel == nil || $0.channel == channel }.prefix(limit))
+    }
+
+    /// The fallback of `message`, just moved to undelivered, queued once by its key.
+    private func planFallback(
+        replacing message: OutboxMessage, errorCode: String?, _ fallbacks: ReceiptFallbacks, _ now: Date
+    ) -> Int64? {
+        guard let planned = fallbacks.message(replacing: message, errorCode: errorCode, at: now),
+            !idempotencyKeys.contains(planned.idempotencyKey)
+        else { return nil }
+        idempotencyKeys.insert(planned.idempotencyKey)
+        var row = planned
+        row.id = Int64(outbox.count + 1)
+        outbox.append(OutboxRow(message: row))
+        return row.id
     }
 }

@@ -27,7 +27,8 @@ public actor InMemoryStore: Store {
     /// Internal, not private: `InMemoryStore+Receipts.swift` applies receipts to it.
     var outbox: [OutboxRow] = []
     var receiptRows: [StoredReceipt] = []
-    private var idempotencyKeys: Set<String> = []
+    /// Internal, not private: a receipt's fallback message (`InMemoryStore+Receipts.swift`) is keyed too.
+    var idempotencyKeys: Set<String> = []
     var suppressionList: [(id: Int, entry: Suppression)] = []
     private var nextSuppressionID = 1
     private var isClosed = false

@@ -81,3 +81,13 @@ struct MessageChange {
     var at: Date
     var errorCode: String?
 }
+
+extension MessageChange {
+    /// Seconds from `sentAt` to this change's delivered step, when it records one the message did
+    /// not have yet (`deliveredAt` nil) and the sent time is known; clamped at zero, as Meta's
+    /// timestamps come from its clock, not Herald's.
+    func sentToDelivered(sentAt: Date?, deliveredAt: Date?) -> TimeInterval? {
+        guard stepColumn == "delivered_at", deliveredAt == nil, let sentAt else { return nil }
+        return max(0, at.timeIntervalSince(sentAt))
+    }
+}

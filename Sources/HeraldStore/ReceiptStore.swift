@@ -36,8 +36,23 @@ public enum ReceiptOutcome: Sendable, Equatable {
     case duplicate
     /// Kept; a status applied to the message `messageID` (nil: a reply, a body that did not parse,
     /// or a message Herald does not know), whose state is now `state` (unchanged when the receipt
-    /// was stale or its status unknown).
-    case recorded(messageID: Int64?, state: OutboxMessage.State?)
+    /// was stale or its status unknown), with what else it did (`effects`).
+    case recorded(messageID: Int64?, state: OutboxMessage.State?, effects: ReceiptEffects = ReceiptEffects())
+}
+
+/// What applying a status did beyond the message's state, for metrics and the dispatcher.
+public struct ReceiptEffects: Sendable, Equatable {
+    /// Seconds from the message's send to its delivery, when this receipt recorded its delivered
+    /// step (the first report of it) and its sent time is known; never negative.
+    public var sentToDelivered: TimeInterval?
+    /// The message planned on the rule's fallback channel (`ReceiptFallbacks`), when this receipt
+    /// moved its message to undelivered with a code saying the customer is out of reach.
+    public var fallbackMessageID: Int64?
+
+    public init(sentToDelivered: TimeInterval? = nil, fallbackMessageID: Int64? = nil) {
+        self.sentToDelivered = sentToDelivered
+        self.fallbackMessageID = fallbackMessageID
+    }
 }
 
 /// A receipt as the store keeps it (`herald replies`, diagnostics).
@@ -95,12 +110,23 @@ public protocol ReceiptStore: Sendable {
     /// `dedupeKey`. A new status is applied to its message, found by its idempotency key when it
     /// carries one, else by the provider's message id; states never move backwards, and the time
     /// of each step (`delivered`, `read`, `undelivered`) is kept once. Outcomes are in input order.
-    func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome]
+    /// A status that moves a message to `undelivered` with a code in `ReceiptFallbacks.unreachableCodes`
+    /// plans the rule's fallback message in the same transaction, once (its key is derived from the
+    /// message's); on a shared database the other instances are told messages were queued.
+    func recordReceipts(_ receipts: [IncomingReceipt], at now: Date, fallbacks: ReceiptFallbacks) async throws
+        -> [ReceiptOutcome]
     /// Kept receipts of a channel (all channels when nil), most recent first (those of one
     /// `recordReceipts` call in no particular order among themselves).
     func receipts(channel: String?, limit: Int) async throws -> [StoredReceipt]
     /// Kept replies (keywords and others), most recent first; only those from `sender` (E.164) when given.
     func replies(sender: String?, limit: Int) async throws -> [StoredReceipt]
+}
+
+extension ReceiptStore {
+    /// Records receipts without planning fallbacks (no rules at hand: tests, tools).
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+        try await recordReceipts(receipts, at: now, fallbacks: .none)
+    }
 }
 
 /// When a message went through each delivery step, as receipts told (the outbox's columns

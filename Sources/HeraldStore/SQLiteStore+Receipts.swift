@@ -5,12 +5,18 @@ import HeraldCore
 /// Receipts (`ReceiptStore`): each kept once per channel and provider id, its status applied to
 /// the outbox in the same transaction.
 extension SQLiteStore {
-    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date, fallbacks: ReceiptFallbacks)
+        async throws -> [ReceiptOutcome]
+    {
         guard !isClosedNow else { throw StoreError.closed }
-        return try await pool.write { db in try receipts.map { try Self.insert($0, at: now, db: db) } }
+        return try await pool.write { db in
+            try receipts.map { try Self.insert($0, at: now, fallbacks: fallbacks, db: db) }
+        }
     }
 
-    static func insert(_ incoming: IncomingReceipt, at now: Date, db: Database) throws -> ReceiptOutcome {
+    static func insert(_ incoming: IncomingReceipt, at now: Date, fallbacks: ReceiptFallbacks, db: Database) throws
+        -> ReceiptOutcome
+    {
         let row = ReceiptRow(incoming)
         let inserted = try Row.fetchOne(
             db.cachedStatement(
@@ -41,6 +47,7 @@ extension SQLiteStore {
         guard let change = row.change(from: current, at: now) else {
             return .recorded(messageID: messageID, state: current)
         }
+        var effects = ReceiptEffects(sentToDelivered: try sentToDelivered(messageID, change: change, db: db))
         if let column = change.stepColumn {
             // The column name comes from `MessageChange`'s four, never from the request.
             try db.execute(
@@ -52,12 +59,17 @@ extension SQLiteStore {
                     """,
                 arguments: [change.at.timeIntervalSince1970, change.errorCode, row.providerMessageID, messageID])
         }
-        guard let state = change.state else { return .recorded(messageID: messageID, state: current) }
+        guard let state = change.state else {
+            return .recorded(messageID: messageID, state: current, effects: effects)
+        }
         // Out of the queue for good: the provider has it, so it is never claimed or sent again.
         try db.cachedStatement(
             sql: "UPDATE messages SET state = ?, next_attempt_at = NULL, lease_expires_at = NULL WHERE id = ?"
         ).execute(arguments: [state.rawValue, messageID])
-        return .recorded(messageID: messageID, state: state)
+        if state == .undelivered {
+            effects.fallbackMessageID = try planFallback(for: messageID, errorCode: row.errorCode, fallbacks, now, db)
+        }
+        return .recorded(messageID: messageID, state: state, effects: effects)
     }
 
     /// The message a status is about: by the idempotency key it carries, else by the provider's id.

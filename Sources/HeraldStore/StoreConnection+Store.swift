@@ -90,8 +90,10 @@ extension StoreConnection {
 }
 
 extension StoreConnection {
-    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
-        try await connected().recordReceipts(receipts, at: now)
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date, fallbacks: ReceiptFallbacks)
+        async throws -> [ReceiptOutcome]
+    {
+        try await connected().recordReceipts(receipts, at: now, fallbacks: fallbacks)
     }
 
     public func replies(sender: String?, limit: Int) async throws -> [StoredReceipt] {

@@ -54,7 +54,8 @@ struct ReceiptContractTests {
         let store = try await store(kind, keys: ["k1", "k2"])
         let sent = try await message(store, "k1")
         let outcomes = try await store.recordReceipts([status("SM-k1", "delivered", .delivered)], at: F.now + 5)
-        #expect(outcomes == [.recorded(messageID: sent.id, state: .delivered)])
+        // Sent at F.now, delivered 5 s later: the time `/metrics` puts in its histogram.
+        #expect(outcomes == [.recorded(messageID: sent.id, state: .delivered, effects: .init(sentToDelivered: 5))])
         // The provider retries the same callback: a duplicate, and nothing moves.
         #expect(
             try await store.recordReceipts([status("SM-k1", "delivered", .delivered)], at: F.now + 9) == [.duplicate])

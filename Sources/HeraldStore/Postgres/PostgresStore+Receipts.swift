@@ -10,9 +10,12 @@ import PostgresNIO
 /// inserted by dedupe key ascending (a second insert of a key waits for the first to commit, then
 /// finds it: `UNIQUE (channel, dedupe_key)` keeps one row).
 extension PostgresStore {
-    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date) async throws -> [ReceiptOutcome] {
+    public func recordReceipts(_ receipts: [IncomingReceipt], at now: Date, fallbacks: ReceiptFallbacks)
+        async throws -> [ReceiptOutcome]
+    {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
+        let channel = self.channel
         return try await transaction { connection in
             var targets: [Int: Int64] = [:]
             for (index, incoming) in receipts.enumerated() {
@@ -32,15 +35,18 @@ extension PostgresStore {
             }
             for index in order {
                 outcomes[index] = try await Self.insert(
-                    receipts[index], messageID: targets[index], at: now, on: connection, logger: logger)
+                    receipts[index], messageID: targets[index], at: now, fallbacks: fallbacks, on: connection,
+                    logger: logger)
             }
+            try await Self.notifyFallbacks(outcomes, channel: channel, on: connection, logger: logger)
             return outcomes
         }
     }
 
     /// Inserts one receipt and applies it to `messageID` (locked by the caller).
     static func insert(
-        _ incoming: IncomingReceipt, messageID: Int64?, at now: Date, on connection: BoundedConnection, logger: Logger
+        _ incoming: IncomingReceipt, messageID: Int64?, at now: Date, fallbacks: ReceiptFallbacks,
+        on connection: BoundedConnection, logger: Logger
     ) async throws -> ReceiptOutcome {
         let row = ReceiptRow(incoming)
         // Texts from outside, U+0000 replaced (`PostgresStore+Text.swift`); the raw body keeps it.
@@ -75,6 +81,8 @@ extension PostgresStore {
         guard let change = row.change(from: current, at: now) else {
             return .recorded(messageID: messageID, state: current)
         }
+        var effects = ReceiptEffects(
+            sentToDelivered: try await sentToDelivered(messageID, change: change, on: connection, logger: logger))
         if let column = change.stepColumn {
             // The column name comes from `MessageChange`'s four, never from the request.
             try await connection.query(
@@ -86,14 +94,20 @@ extension PostgresStore {
                 WHERE id = \(messageID)
                 """, logger: logger)
         }
-        guard let state = change.state else { return .recorded(messageID: messageID, state: current) }
+        guard let state = change.state else {
+            return .recorded(messageID: messageID, state: current, effects: effects)
+        }
         // Out of the queue for good: the provider has it, so it is never claimed or sent again.
         try await connection.query(
             """
             UPDATE messages SET state = \(state.rawValue), next_attempt_at = NULL, lease_expires_at = NULL
             WHERE id = \(messageID)
             """, logger: logger)
-        return .recorded(messageID: messageID, state: state)
+        if state == .undelivered {
+            effects.fallbackMessageID = try await planFallback(
+                for: messageID, errorCode: row.errorCode, fallbacks, now, on: connection, logger: logger)
+        }
+        return .recorded(messageID: messageID, state: state, effects: effects)
     }
 
     /// The message a status is about: by the idempotency key it carries, else by the provider's id.
