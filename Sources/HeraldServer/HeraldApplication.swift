@@ -102,7 +102,8 @@ public func buildApplication(
     }
     let receipts = ReceiptIntake(
         channels: ruleSet.channels, store: store, maxBodySize: configuration.maxBodySize,
-        publicURL: configuration.publicURL)
+        publicURL: configuration.publicURL, fallbacks: ReceiptFallbacks(ruleSet: ruleSet),
+        messagesQueued: dispatcher?.wakeup)
     let router = buildRouter(intake: intake, receipts: receipts)
     var http1 = HTTP1Channel.Configuration()
     http1.idleTimeout = configuration.idleTimeout

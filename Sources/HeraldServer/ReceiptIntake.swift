@@ -18,11 +18,18 @@ public struct ReceiptIntake: Sendable {
     /// `--public-url` / `HERALD_PUBLIC_URL`: the address providers call, which Twilio signs.
     public var publicURL: String?
     public var clock: @Sendable () -> Date
+    /// The rules' fallback channels, for a receipt saying a customer is out of reach.
+    public var fallbacks: ReceiptFallbacks
+    /// The dispatcher's wakeup, signalled when a receipt planned a fallback message.
+    public var messagesQueued: Wakeup?
 
     public init(
         channels: [RuleSet.Channel], store: any Store, maxBodySize: Int = 1 << 20, publicURL: String? = nil,
+        fallbacks: ReceiptFallbacks = .none, messagesQueued: Wakeup? = nil,
         clock: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.fallbacks = fallbacks
+        self.messagesQueued = messagesQueued
         self.channels = Dictionary(
             channels.map { ($0.name, $0.configuration) }, uniquingKeysWith: { first, _ in first })
         self.store = store
@@ -98,7 +105,8 @@ public struct ReceiptIntake: Sendable {
             return .json(.notFound, status: "error", reason: "unknown channel")
         }
         do {
-            let outcomes = try await store.recordReceipts(incoming, at: clock())
+            let outcomes = try await store.recordReceipts(incoming, at: clock(), fallbacks: fallbacks)
+            wakeForFallbacks(outcomes, logger: logger, metadata: metadata)
             let applied = outcomes.filter { if case .recorded(.some, _, _) = $0 { true } else { false } }.count
             let duplicates = outcomes.filter { $0 == .duplicate }.count
             logger.info(
