@@ -13,7 +13,9 @@ public enum HeraldMetrics {
 
     /// Routes swift-metrics into `registry`; call once per process, before metrics are created.
     public static func bootstrap() {
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["herald_send_to_delivered_seconds"] = ReceiptIntake.sendToDeliveredBuckets
+        MetricsSystem.bootstrap(factory)
     }
 
     static func render(store: (any QueueDepths)?) async -> String {

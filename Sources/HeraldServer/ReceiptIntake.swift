@@ -106,6 +106,7 @@ public struct ReceiptIntake: Sendable {
         }
         do {
             let outcomes = try await store.recordReceipts(incoming, at: clock(), fallbacks: fallbacks)
+            recordMetrics(incoming, outcomes)
             wakeForFallbacks(outcomes, logger: logger, metadata: metadata)
             let applied = outcomes.filter { if case .recorded(.some, _, _) = $0 { true } else { false } }.count
             let duplicates = outcomes.filter { $0 == .duplicate }.count
