@@ -11,7 +11,8 @@ public struct ChannelMessage: Sendable, Equatable {
     /// For WhatsApp Cloud: the approved template to send; nil sends free text.
     public var whatsapp: WhatsAppTemplateCall?
 
-    public init(idempotencyKey: String, to: String, text: String, locale: String, whatsapp: WhatsAppTemplateCall? = nil) {
+    public init(idempotencyKey: String, to: String, text: String, locale: String, whatsapp: WhatsAppTemplateCall? = nil)
+    {
         self.idempotencyKey = idempotencyKey
         self.to = to
         self.text = text
@@ -233,16 +234,32 @@ public struct WhatsAppCloudChannel: MessageChannel {
                 ("language", .object([("policy", .string("deterministic")), ("code", .string(call.language))])),
             ]
             if !call.parameters.isEmpty {
-                template.append(("components", .array([.object([
-                    ("type", .string("body")),
-                    ("parameters", .array(call.parameters.map { .object([("type", .string("text")), ("text", .string($0))]) })),
-                ])])))
+                template.append(
+                    (
+                        "components",
+                        .array([
+                            .object([
+                                ("type", .string("body")),
+                                (
+                                    "parameters",
+                                    .array(
+                                        call.parameters.map {
+                                            .object([("type", .string("text")), ("text", .string($0))])
+                                        })
+                                ),
+                            ])
+                        ])
+                    ))
             }
             members.append(("template", .object(template)))
         } else {
             members.append(("type", .string("text")))
             members.append(("text", .object([("preview_url", .bool(false)), ("body", .string(message.text))])))
         }
+        // Meta echoes it in every status webhook of the message, so a receipt finds the message by
+        // its key even when the send's answer (the wamid) was lost. Meta allows 512 characters; the
+        // key is 64 hex digits.
+        members.append(("biz_opaque_callback_data", .string(message.idempotencyKey)))
         return OutgoingRequest(
             url: baseURL.appendingPathComponent("\(version)/\(phoneNumberID)/messages"),
             headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
@@ -256,7 +273,8 @@ public struct WhatsAppCloudChannel: MessageChannel {
         }
         let error = json?["error"]
         let code = error?["code"]?.scalarText.flatMap(Int.init)
-        let detail = error?["error_data"]?["details"]?.scalarText ?? error?["message"]?.scalarText ?? "HTTP \(response.status)"
+        let detail =
+            error?["error_data"]?["details"]?.scalarText ?? error?["message"]?.scalarText ?? "HTTP \(response.status)"
         let reason = "whatsapp \(code.map(String.init) ?? "HTTP \(response.status)"): \(detail)"
         switch (response.status, code) {
         // Rate limits: 4 (application), 80007 (WhatsApp Business Account), 130429 (throughput),
@@ -282,7 +300,8 @@ public struct HTTPGatewayChannel: MessageChannel {
     public var form: Bool
     public var isIdempotent: Bool { true }
 
-    init(name: String, url: URL, method: String, headers: [String: String], body: [(String, String)], form: Bool) throws {
+    init(name: String, url: URL, method: String, headers: [String: String], body: [(String, String)], form: Bool) throws
+    {
         self.name = name
         self.url = url
         self.method = method
@@ -301,7 +320,8 @@ public struct HTTPGatewayChannel: MessageChannel {
         var headers = self.headers
         headers["Idempotency-Key"] = message.idempotencyKey
         headers["Content-Type"] = form ? "application/x-www-form-urlencoded" : "application/json"
-        let bytes = form
+        let bytes =
+            form
             ? Channels.formEncode(rendered)
             : Array(JSONValue.object(rendered.map { ($0.0, JSONValue.string($0.1)) }).serialized().utf8)
         return OutgoingRequest(method: method, url: url, headers: headers, body: bytes)

@@ -32,6 +32,9 @@ final class FakeProvider: Sendable {
         var status: HTTPResponse.Status
         var body: String
         var headers: [String: String] = [:]
+        /// How long the fake waits after recording the request before it answers (a lost answer:
+        /// the provider has the message, the client times out first).
+        var delay: Duration? = nil
     }
 
     private let state = Mutex<(requests: [Recorded], answers: [String: [Answer]])>(([], [:]))
@@ -86,6 +89,7 @@ final class FakeProvider: Sendable {
                         status: .ok,
                         body: #"{"messaging_product":"whatsapp","messages":[{"id":"wamid.\#(state.requests.count)"}]}"#)
             }
+            if let delay = answer.delay { try await Task.sleep(for: delay) }
             var fields = HTTPFields()
             fields[.contentType] = "application/json"
             for (name, value) in answer.headers { fields[HTTPField.Name(name)!] = value }
