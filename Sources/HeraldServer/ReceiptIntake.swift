@@ -69,20 +69,25 @@ public struct ReceiptIntake: Sendable {
             let query = request.uri.query.flatMap { $0.isEmpty ? nil : $0 }
             // The URL Twilio called, as it signed it: the public address, this route, the query as sent.
             let url = publicURL + "/receipts/" + name + (query.map { "?" + $0 } ?? "")
-            // A form whose escapes do not decode has no fields to check the signature over.
-            guard let fields = try? FormBody.decode(body),
+            // Checked over the fields read leniently, so a signed form that does not decode is still
+            // known to be Twilio's: kept below with its parse error, not refused as unsigned.
+            guard
                 TwilioSignature.isValid(
-                    request.headers[values: .init(TwilioSignature.header)!].first, url: url, fields: fields,
-                    authToken: twilio.authToken)
+                    request.headers[values: .init(TwilioSignature.header)!].first, anyFormOf: url,
+                    fields: FormBody.decodeLeniently(body), authToken: twilio.authToken)
             else {
                 logger.notice("receipt rejected: bad or missing X-Twilio-Signature", metadata: metadata)
                 return .json(.unauthorized, status: "rejected", reason: "bad or missing X-Twilio-Signature")
             }
             let key = query.flatMap { try? FormBody.decode(Array($0.utf8)) }?.last { $0.name == "key" }?.value
             do {
+                let fields = try FormBody.decode(body)
                 incoming = [incomingReceipt(try ReceiptParser.twilio(fields: fields, key: key), channel: name)]
-            } catch {
+            } catch let error as FormBody.DecodingError {
                 incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: error.reason)]
+            } catch {
+                let reason = (error as? ReceiptParseError)?.reason ?? "\(error)"
+                incoming = [IncomingReceipt(channel: name, unparsedBody: body, parseError: reason)]
             }
         case .whatsAppCloud(let whatsapp):
             guard let secret = whatsapp.appSecret else {

@@ -21,6 +21,21 @@ public enum FormBody {
         return fields
     }
 
+    /// The fields of `body` as a signature check reads them, even when it does not decode: a `%`
+    /// not followed by two hex digits is kept as written, bytes that are not UTF-8 become U+FFFD.
+    /// So a correctly signed body that `decode` refuses is still recognised as the provider's
+    /// (and kept with its parse error) rather than refused as unsigned; a well-formed body reads
+    /// the same as through `decode`.
+    public static func decodeLeniently(_ body: some Collection<UInt8>) -> [ReceiptField] {
+        body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            func text(_ bytes: some Collection<UInt8>) -> String {
+                String(decoding: unescape(bytes, lenient: true) ?? [], as: UTF8.self)
+            }
+            return ReceiptField(text(parts[0]), parts.count > 1 ? text(parts[1]) : "")
+        }
+    }
+
     /// Encodes fields as a form body, for tests and fakes that play the provider.
     public static func encode(_ fields: [ReceiptField]) -> String {
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<"\u{80}"))
@@ -33,6 +48,17 @@ public enum FormBody {
     }
 
     private static func decodeComponent(_ bytes: some Collection<UInt8>) throws(DecodingError) -> String {
+        guard let out = unescape(bytes, lenient: false) else {
+            throw DecodingError(reason: "a '%' is not followed by two hex digits")
+        }
+        guard let text = String(validating: out, as: UTF8.self) else {
+            throw DecodingError(reason: "a field is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// `+` as a space and `%XX` as its byte; a bad escape is nil, or kept as written when `lenient`.
+    private static func unescape(_ bytes: some Collection<UInt8>, lenient: Bool) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -46,7 +72,11 @@ public enum FormBody {
                 guard high != bytes.endIndex, bytes.index(after: high) != bytes.endIndex,
                     let value = Hex.decode(
                         String(decoding: [bytes[high], bytes[bytes.index(after: high)]], as: UTF8.self))
-                else { throw DecodingError(reason: "a '%' is not followed by two hex digits") }
+                else {
+                    guard lenient else { return nil }
+                    out.append(byte)
+                    break
+                }
                 out.append(value[0])
                 index = bytes.index(after: high)
             default:
@@ -54,10 +84,7 @@ public enum FormBody {
             }
             index = bytes.index(after: index)
         }
-        guard let text = String(validating: out, as: UTF8.self) else {
-            throw DecodingError(reason: "a field is not valid UTF-8")
-        }
-        return text
+        return out
     }
 }
 

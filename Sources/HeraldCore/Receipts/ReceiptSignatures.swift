@@ -31,6 +31,37 @@ public enum TwilioSignature {
         let expected = compute(url: url, fields: fields, authToken: authToken)
         return ConstantTime.equals(Array(signature.utf8), Array(expected.utf8))
     }
+
+    /// Whether `signature` is Twilio's for this request over `url` or its other default-port form
+    /// (`urlVariants`); every form is checked, so the time taken does not tell which matched.
+    public static func isValid(
+        _ signature: String?, anyFormOf url: String, fields: [ReceiptField], authToken: String
+    ) -> Bool {
+        urlVariants(url).map { isValid(signature, url: $0, fields: fields, authToken: authToken) }.contains(true)
+    }
+
+    /// `url` as configured, and with its default port written or left out (`https://h/x` and
+    /// `https://h:443/x`; `:80` for http). Twilio signs the URL as it is configured at Twilio, which
+    /// may differ from Herald's public URL in that only; its helper libraries accept both forms
+    /// (twilio-python's `RequestValidator.validate` checks the URL with the port added and
+    /// removed). A port other than the scheme's default is part of the address and never varies.
+    public static func urlVariants(_ url: String) -> [String] {
+        guard let schemeEnd = url.range(of: "://") else { return [url] }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let defaultPort = scheme == "https" ? "443" : scheme == "http" ? "80" : nil
+        guard let defaultPort else { return [url] }
+        let authorityEnd = url[schemeEnd.upperBound...].firstIndex { "/?#".contains($0) } ?? url.endIndex
+        let authority = url[schemeEnd.upperBound..<authorityEnd]
+        // The port follows the last ':' after the host (after any user info; an IPv6 host is in brackets).
+        let host = authority.lastIndex(of: "@") ?? authority.startIndex
+        let hostEnd = authority[host...].lastIndex(of: "]") ?? host
+        if let colon = authority[hostEnd...].lastIndex(of: ":") {
+            let port = authority[authority.index(after: colon)...]
+            guard port == defaultPort else { return [url] }
+            return [url, String(url[..<colon]) + String(url[authorityEnd...])]
+        }
+        return [url, String(url[..<authorityEnd]) + ":" + defaultPort + String(url[authorityEnd...])]
+    }
 }
 
 /// Meta's `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body keyed with the
