@@ -43,7 +43,8 @@ struct CopyCommandTests {
         #expect(status == 0, "\(stderr)")
         #expect(
             stdout.contains(
-                "copied 0 events, 0 orders, 0 messages, 0 suppressions, 0 settings, 0 pruned keys to postgres://"))
+                "copied 0 events, 0 orders, 0 messages, 0 suppressions, 0 settings, 0 pruned keys, 0 receipts"
+                    + " to postgres://"))
         #expect(stdout.contains(":•••@"))
         #expect(!(stdout + stderr).contains(Self.password))
     }

@@ -56,7 +56,7 @@ extension Herald {
             let counts = [
                 (summary.events, "event"), (summary.orders, "order"), (summary.messages, "message"),
                 (summary.suppressions, "suppression"), (summary.settings, "setting"),
-                (summary.prunedKeys, "pruned key"),
+                (summary.prunedKeys, "pruned key"), (summary.receipts, "receipt"),
             ].map { count, noun in "\(count) \(noun)\(count == 1 ? "" : "s")" }
             print("copied \(counts.joined(separator: ", ")) to \(url)")
         }
