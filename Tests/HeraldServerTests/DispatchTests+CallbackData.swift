@@ -50,12 +50,14 @@ extension DispatchTests {
             let delivered = try #require(try await reopened.messages(MessageQuery()).first { $0.id == lost.id })
             #expect(delivered.state == .delivered)
             #expect(delivered.providerMessageID == "wamid.LOST")
-            // Never sent again, however long the dispatcher runs.
+            // Never sent again, however long the dispatcher runs (the courier SMS may be due for a
+            // lookup, if its send too outlasted the 1 s timeout on a loaded machine).
             var later = dispatcher
             later.store = reopened
             later.clock = { Date().addingTimeInterval(86_400) }
-            #expect(try await later.dispatchDue() == 0)
+            try await later.dispatchDue()
             #expect(fake.requests.filter { $0.path.hasSuffix("/messages") }.count == 1)
+            #expect(try await reopened.messages(MessageQuery()).first { $0.id == lost.id }?.state == .delivered)
             try await reopened.close()
         }
     }

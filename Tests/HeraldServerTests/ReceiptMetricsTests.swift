@@ -31,8 +31,10 @@ struct ReceiptMetricsTests {
             encoding: "GSM-7", segments: 1, state: .pending, nextAttemptAt: Date(), lastError: nil, createdAt: Date())
         try await store.completeProcessing(eventID: eventID, messages: [message], at: Date())
         let claimed = try #require(try await store.claimDue(now: Date() + 1, limit: 1, lease: 60).first)
+        // Sent 90 s before the delivery receipt arrives (the test takes a few seconds at most).
         try await store.record(
-            DeliveryUpdate(state: .sent, providerMessageID: "SM-M1"), messageID: claimed.message.id, at: Date())
+            DeliveryUpdate(state: .sent, providerMessageID: "SM-M1"), messageID: claimed.message.id,
+            at: Date().addingTimeInterval(-90))
         let ruleSet = try RuleSet.parse(yaml: Self.rules, file: "rules.yaml", environment: Environment([:]))
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.publicURL = "https://herald.example.com"
@@ -78,8 +80,9 @@ struct ReceiptMetricsTests {
                 #"herald_receipts_total{channel="metrics-sms",status="reply"} 1"#,
                 #"herald_receipts_total{channel="metrics-wa",status="unparsed"} 1"#,
                 #"herald_send_to_delivered_seconds_count{channel="metrics-sms"} 1"#,
-                // Sent and delivered within the test: under the first bucket, a second.
-                #"herald_send_to_delivered_seconds_bucket{channel="metrics-sms",le="1.0"} 1"#,
+                // 90 s and a little: over a minute, within two.
+                #"herald_send_to_delivered_seconds_bucket{channel="metrics-sms",le="60.0"} 0"#,
+                #"herald_send_to_delivered_seconds_bucket{channel="metrics-sms",le="120.0"} 1"#,
             ] {
                 #expect(lines.contains(expected), "\(expected) in:\n\(text)")
             }
