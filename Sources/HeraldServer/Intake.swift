@@ -13,7 +13,8 @@ import NIOCore
 /// A verified body that cannot be used is still stored and answered 200, because some senders
 /// disable a webhook that answers 4xx and an authenticated event must never be lost.
 public struct WebhookIntake: Sendable {
-    public var providers: [String: ProviderProfile]
+    /// Fixed at init: the metric handles are resolved per provider then.
+    public let providers: [String: ProviderProfile]
     public var store: any Store
     public var maxBodySize: Int
     public var clock: @Sendable () -> Date
@@ -23,6 +24,7 @@ public struct WebhookIntake: Sendable {
     static let retryAfterSeconds = 5
     /// Called after a new event is committed (wakes the processor).
     public var onAccepted: @Sendable () -> Void = {}
+    let metrics: IntakeMetrics
 
     public init(
         providers: [ProviderProfile], store: any Store, maxBodySize: Int = 1 << 20,
@@ -32,6 +34,7 @@ public struct WebhookIntake: Sendable {
         self.store = store
         self.maxBodySize = maxBodySize
         self.clock = clock
+        self.metrics = IntakeMetrics(providers: self.providers.keys)
     }
 
     public func handle(
@@ -39,13 +42,8 @@ public struct WebhookIntake: Sendable {
     ) async -> Response {
         let started = DispatchTime.now()
         let response = await answer(provider: name, pathToken: pathToken, request: request, context: context)
-        let known = providers[name] != nil
-        Counter(
-            label: "herald_webhooks_total",
-            dimensions: [("provider", known ? name : "unknown"), ("status", "\(response.status.code)")]
-        ).increment()
-        Timer(label: "herald_intake_duration_seconds", dimensions: [("provider", known ? name : "unknown")])
-            .recordInterval(since: started)
+        metrics.record(
+            provider: providers[name] != nil ? name : "unknown", status: response.status.code, since: started)
         return response
     }
 
@@ -57,10 +55,11 @@ public struct WebhookIntake: Sendable {
             logger.notice("webhook for unknown provider", metadata: ["herald.provider": "\(LogSafe.name(name))"])
             return .json(.notFound, status: "error", reason: "unknown provider")
         }
-        let metadata: Logger.Metadata = ["herald.provider": "\(name)"]
+        // Built only for a line that is logged (`Logger` takes its metadata as an autoclosure).
+        func metadata() -> Logger.Metadata { ["herald.provider": "\(name)"] }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
             logger.notice(
-                "webhook body over the limit", metadata: metadata.merging(["herald.bytes": "\(length)"]) { $1 })
+                "webhook body over the limit", metadata: metadata().merging(["herald.bytes": "\(length)"]) { $1 })
             return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
         }
         var request = request
@@ -69,10 +68,10 @@ public struct WebhookIntake: Sendable {
             buffer = try await request.collectBody(upTo: maxBodySize)
         } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
             // A chunked body (no Content-Length) is cut at the limit, not read to its end.
-            logger.notice("webhook body over the limit", metadata: metadata)
+            logger.notice("webhook body over the limit", metadata: metadata())
             return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
         } catch {
-            logger.notice("webhook body could not be read", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            logger.notice("webhook body could not be read", metadata: metadata().merging(["error": "\(error)"]) { $1 })
             return .json(.badRequest, status: "error", reason: "body could not be read")
         }
         let forwardedFor = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
@@ -90,12 +89,12 @@ public struct WebhookIntake: Sendable {
         case .unconfigured(let missing):
             logger.warning(
                 "webhook refused: provider secret not configured",
-                metadata: metadata.merging(["herald.missing_env": "\(missing.joined(separator: ","))"]) { $1 })
+                metadata: metadata().merging(["herald.missing_env": "\(missing.joined(separator: ","))"]) { $1 })
             return .json(.serviceUnavailable, status: "unavailable", reason: "provider not configured")
         case .rejected(let reason):
             logger.notice(
                 "webhook rejected",
-                metadata: metadata.merging([
+                metadata: metadata().merging([
                     "herald.reason": "\(reason)", "herald.remote": "\(webhook.remoteAddress ?? "-")",
                 ]) { $1 })
             return .json(.unauthorized, status: "rejected", reason: reason)
@@ -106,7 +105,11 @@ public struct WebhookIntake: Sendable {
             switch try await store.record(incoming) {
             case .accepted(let summary):
                 onAccepted()
-                var details = metadata
+                // The one line of an accepted webhook, built only when it is logged (serve's
+                // default level is info; the benchmarks run at warning).
+                let problem = normalized.parseError != nil || normalized.fieldProblems != nil
+                guard problem || logger.logLevel <= .info else { return .json(.ok, status: "accepted") }
+                var details = metadata()
                 details["herald.event_id"] = "\(summary.id)"
                 details["herald.remote"] = "\(webhook.remoteAddress ?? "-")"
                 details["herald.order"] = "\(incoming.orderReference ?? "-")"
@@ -123,12 +126,14 @@ public struct WebhookIntake: Sendable {
                 }
                 return .json(.ok, status: "accepted")
             case .duplicate(let id):
-                logger.info("webhook duplicate", metadata: metadata.merging(["herald.event_id": "\(id)"]) { $1 })
+                if logger.logLevel <= .info {
+                    logger.info("webhook duplicate", metadata: metadata().merging(["herald.event_id": "\(id)"]) { $1 })
+                }
                 return .json(.ok, status: "duplicate")
             }
         } catch {
             // Not acknowledged: the sender retries, and an event that did commit comes back a duplicate.
-            logger.error("store unavailable", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            logger.error("store unavailable", metadata: metadata().merging(["error": "\(error)"]) { $1 })
             var response = Response.json(.serviceUnavailable, status: "unavailable", reason: "store unavailable")
             response.headers[.retryAfter] = "\(Self.retryAfterSeconds)"
             return response

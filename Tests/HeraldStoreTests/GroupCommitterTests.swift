@@ -93,4 +93,35 @@ struct GroupCommitterTests {
         #expect(most > 1)
         #expect(most <= 3)
     }
+
+    /// A batch that fails fails each of its callers (none is acknowledged), and the callers queued
+    /// behind it are still written: the failing batch's caller hands its slot on all the same.
+    @Test func aFailedBatchFailsItsCallersAndTheNextBatchIsWritten() async throws {
+        struct Refused: Error {}
+        let started = Mutex(false)
+        let committer = GroupCommitter<Int, Int> { inputs in
+            if inputs.contains(0) {
+                started.withLock { $0 = true }
+                try await Task.sleep(for: .milliseconds(20))
+                throw Refused()
+            }
+            return inputs.map { $0 * 2 }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await committer.run() }
+            while !committer.isRunning { try await Task.sleep(for: .milliseconds(1)) }
+            async let first = committer.submit(0)
+            while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+            let outputs = try await withThrowingTaskGroup(of: (Int, Int).self) { submissions in
+                for n in 1..<30 { submissions.addTask { (n, try await committer.submit(n)) } }
+                return try await submissions.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+            }
+            var refused = false
+            do { _ = try await first } catch is Refused { refused = true }
+            #expect(refused)
+            #expect(outputs == Dictionary(uniqueKeysWithValues: (1..<30).map { ($0, $0 * 2) }))
+            group.cancelAll()
+        }
+        await committer.drain()
+    }
 }
