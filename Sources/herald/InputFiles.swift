@@ -30,6 +30,14 @@ enum InputFiles {
             var path: String
             var entries: [(name: String, isFolder: Bool)]
             var next = 0
+            /// The folder's own name, the provider of the bare bodies in it (once per folder).
+            var name: String?
+
+            init(path: String, entries: [(name: String, isFolder: Bool)]) {
+                self.path = path
+                self.entries = entries
+                self.name = InputFiles.folderName(of: path + "/x")
+            }
         }
 
         var paths: IndexingIterator<[String]>
@@ -49,7 +57,7 @@ enum InputFiles {
                         folders.append(Folder(path: full, entries: InputFiles.entries(of: full)))
                         continue
                     }
-                    return File(path: full, display: full, folder: folderName(of: full))
+                    return File(path: full, display: full, folder: folder.name)
                 }
                 guard let path = paths.next() else { return nil }
                 var status = stat()
