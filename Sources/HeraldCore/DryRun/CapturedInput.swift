@@ -29,13 +29,20 @@ public struct CapturedInput: Sendable {
 
     /// Reads `bytes` as an envelope or a bare body. The provider comes from the envelope, then
     /// `providerOverride` (`--provider`), then `folderProvider` (`samples/<provider>/…`).
+    /// `requireJSON` (a line of a JSON Lines file): text that is not JSON is a broken line, not a
+    /// body; the error carries the byte offset where reading stopped.
     public static func decode(
-        name: String, bytes: [UInt8], providerOverride: String?, folderProvider: String?
+        name: String, bytes: [UInt8], providerOverride: String?, folderProvider: String?, requireJSON: Bool = false
     ) -> Result<CapturedInput, CaptureError> {
         let json: JSONValue
         do {
             json = try JSONParser.parse(bytes)
         } catch {
+            if requireJSON {
+                var failure = CaptureError("invalid JSON: \(error.reason)")
+                failure.offset = error.offset
+                return .failure(failure)
+            }
             // Not JSON at all: still a body a provider could have sent (it is stored that way too).
             guard let provider = providerOverride ?? folderProvider else {
                 return .failure(
@@ -139,6 +146,8 @@ public struct CapturedInput: Sendable {
 
 public struct CaptureError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// Where in the input reading stopped (bytes from its start), when that is known.
+    public var offset: Int?
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

@@ -8,9 +8,9 @@ extension DryRunResult {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `jsonLine()`'s UTF-8 (no newline) to `out`, with no intermediate string: a
-    /// dry-run of a month appends every line to one reused output buffer.
-    public func appendJSONLine(to out: inout [UInt8]) {
+    /// The line as a JSON tree: DESIGN.md's keys in DESIGN.md's order, then Herald's extras.
+    /// `appendJSONLine` writes the same bytes without building it (DryRunJSONLine.swift).
+    public var jsonValue: JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("input", .string(input)),
             ("provider", provider.map(JSONValue.string) ?? .null),
@@ -38,7 +38,7 @@ extension DryRunResult {
             return (value.field.rawValue, .object([("from", .string(value.source.from)), ("event", event)]))
         }
         members.append(("inherited", .object(sources)))
-        JSONValue.object(members).write(into: &out)
+        return .object(members)
     }
 
     /// Why a refused input lists no message.

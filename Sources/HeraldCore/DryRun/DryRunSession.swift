@@ -187,7 +187,8 @@ public final class DryRunSession {
             }
             result.event = event
             guard normalized.parseError == nil else { return result }
-            result.rules = planner.plan(event, now: now ?? receivedAt, localeOverride: localeOverride).rules
+            // The verdicts alone: rendering messages that are not listed would be wasted.
+            result.rules = ruleSet.evaluate(event)
             return result
         }
 

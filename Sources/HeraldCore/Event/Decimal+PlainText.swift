@@ -11,6 +11,20 @@ extension Decimal {
             let whole = NSDecimalNumber(decimal: self).int64Value
             if Decimal(whole) == self { return String(whole) }
         }
+        // Amounts in major units (`17.99` from 1799 minor units): the digits with the point put
+        // in. Only when the last digit is not 0, so that no trailing zero is in question; the
+        // description is the answer otherwise. Measured: the description took 4.6 % of a dry-run
+        // of 20 000 envelopes (perf), each printing its order's amount.
+        if exponent < 0, exponent >= -18 {
+            let digits = NSDecimalNumber(decimal: significand).int64Value
+            if digits > 0, digits % 10 != 0, Decimal(digits) == significand {
+                let scale = -exponent
+                var text = String(digits)
+                if text.count <= scale { text = String(repeating: "0", count: scale - text.count + 1) + text }
+                text.insert(".", at: text.index(text.endIndex, offsetBy: -scale))
+                return sign == .minus ? "-" + text : text
+            }
+        }
         return "\(self)"
     }
 }

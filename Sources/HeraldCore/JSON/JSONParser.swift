@@ -166,12 +166,16 @@ public struct JSONParser {
         mutating func parseString() throws(JSONParseError) -> String {
             index += 1  // opening quote
             let start = index
-            // Fast path: no escapes, validated UTF-8.
+            // Bytes >= 0x80 seen: only then is UTF-8 validation needed. ASCII text is valid as it
+            // is, and `String(decoding:)` of it skips the generic `String(validating:)`, whose
+            // metadata look-ups took 3.8 % of a dry-run (perf, 20 000 envelopes).
+            var high: UInt8 = 0
+            // Fast path: no escapes.
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    guard let s = String(validating: slice, as: UTF8.self) else {
+                    guard let s = Self.string(slice, valid: high < 0x80) else {
                         index = start
                         throw error("string is not valid UTF-8")
                     }
@@ -180,24 +184,36 @@ public struct JSONParser {
                 }
                 if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw error("control character in string") }
+                high |= b
                 index += 1
             }
             guard index < bytes.count else { throw error("unterminated string") }
-            // Slow path with escapes: decode into UTF-8 bytes, validate once at the end.
+            // Slow path with escapes: decode into UTF-8 bytes, validate once at the end. Runs
+            // between escapes are copied whole: an envelope's body is a JSON text quoted inside a
+            // string, an escape every few bytes, and byte-by-byte appends cost a uniqueness check
+            // each.
             var decoded: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            decoded.reserveCapacity(bytes.count - start)
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
                     index += 1
-                    guard let s = String(validating: decoded, as: UTF8.self) else {
+                    guard let s = decoded.withUnsafeBufferPointer({ Self.string($0, valid: high < 0x80) }) else {
                         throw error("string is not valid UTF-8")
                     }
                     return s
                 }
                 if b < 0x20 { throw error("control character in string") }
                 if b != UInt8(ascii: "\\") {
-                    decoded.append(b)
-                    index += 1
+                    var end = index
+                    while end < bytes.count {
+                        let c = bytes[end]
+                        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                        high |= c
+                        end += 1
+                    }
+                    decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                    index = end
                     continue
                 }
                 index += 1
@@ -235,6 +251,12 @@ public struct JSONParser {
                 }
             }
             throw error("unterminated string")
+        }
+
+        /// `bytes` as a string: decoded directly when `valid` (the raw bytes were ASCII, and `\u`
+        /// escapes decode to valid UTF-8), validated otherwise.
+        static func string(_ bytes: UnsafeBufferPointer<UInt8>, valid: Bool) -> String? {
+            valid ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
         }
 
         mutating func parseHex4() throws(JSONParseError) -> UInt32 {

@@ -35,11 +35,11 @@ extension When {
     /// Nil when the event satisfies every condition; otherwise the first that fails, in words.
     public func failure(on event: CanonicalEvent) -> String? {
         if let providers, !providers.contains(event.provider) {
-            return "provider: wanted \(Self.describe(providers)), got \(event.provider)"
+            return "provider: wanted \(providersText ?? Self.describe(providers)), got \(event.provider)"
         }
         if let events {
             guard let name = event.event, events.contains(name) else {
-                return "event: wanted \(Self.describe(events)), got \(event.event ?? "none")"
+                return "event: wanted \(eventsText ?? Self.describe(events)), got \(event.event ?? "none")"
             }
         }
         if let sandbox, sandbox != event.sandbox {
@@ -72,11 +72,13 @@ extension RuleSet {
         var stoppedBy: String?
         for rule in rules {
             if let stoppedBy {
-                results.append(RuleResult(id: rule.id, matched: false, reason: "stopped by earlier rule '\(stoppedBy)'"))
+                let reason = "stopped by earlier rule '\(stoppedBy)'"
+                results.append(RuleResult(id: rule.id, matched: false, reason: reason))
                 continue
             }
             if !rule.when.matches(event) {
-                results.append(RuleResult(id: rule.id, matched: false, reason: rule.when.failure(on: event) ?? "no match"))
+                let reason = rule.when.failure(on: event) ?? "no match"
+                results.append(RuleResult(id: rule.id, matched: false, reason: reason))
             } else {
                 results.append(RuleResult(id: rule.id, matched: true, reason: nil))
                 if rule.stop { stoppedBy = rule.id }

@@ -29,11 +29,16 @@ public struct SourceLocation: Sendable, Equatable {
 /// The conditions of a rule, compiled: sets for lookups, a tree of predicates for `where`.
 public struct When: Sendable {
     /// Nil: any provider.
-    public var providers: Set<String>?
-    public var events: Set<String>?
+    public var providers: Set<String>? { didSet { providersText = providers.map(Self.describe) } }
+    public var events: Set<String>? { didSet { eventsText = events.map(Self.describe) } }
     public var transition: TransitionMatch?
     public var sandbox: Bool?
     public var predicate: Predicate?
+    /// `providers` and `events` as a miss names them (`one of [a, b]`), kept with them: dry-run
+    /// names them for every rule an event misses, and sorting and joining them each time took
+    /// 2.6 % of a run (perf, 20 000 envelopes).
+    private(set) var providersText: String?
+    private(set) var eventsText: String?
 
     public init(
         providers: Set<String>? = nil, events: Set<String>? = nil, transition: TransitionMatch? = nil,
@@ -44,6 +49,8 @@ public struct When: Sendable {
         self.transition = transition
         self.sandbox = sandbox
         self.predicate = predicate
+        self.providersText = providers.map(Self.describe)
+        self.eventsText = events.map(Self.describe)
     }
 }
 
@@ -54,16 +61,18 @@ public struct TransitionMatch: Sendable, Equatable {
     let fromSet: Set<String>?
     let toSet: Set<String>?
 
+    /// `from→to` as a miss names it, worked out once (like the sets above).
+    let description: String
+
     public init(from: [String]?, to: [String]?) {
         self.from = from
         self.to = to
         self.fromSet = from.map(Set.init)
         self.toSet = to.map(Set.init)
+        self.description = "\(Self.describe(from))→\(Self.describe(to))"
     }
 
     public static func == (a: TransitionMatch, b: TransitionMatch) -> Bool { a.from == b.from && a.to == b.to }
-
-    var description: String { "\(Self.describe(from))→\(Self.describe(to))" }
 
     static func describe(_ statuses: [String]?) -> String {
         guard let statuses else { return "*" }

@@ -11,9 +11,10 @@ extension Herald {
             commandName: "dry-run",
             abstract: "Run the rules against captured webhooks and show what would be sent. Writes nothing.",
             discussion: """
-                PATH is a file or a folder (read recursively, *.json, in name order). Each file is an
-                envelope written by `herald export` or a bare JSON body whose provider is --provider or
-                its folder's name (samples/<provider>/…).
+                PATH is a file or a folder (read recursively, *.json and *.jsonl, in name order). Each
+                .json file is an envelope written by `herald export` or a bare JSON body whose provider
+                is --provider or its folder's name (samples/<provider>/…); each line of a .jsonl file
+                is one of those (a line that is not JSON: FILE:LINE:COLUMN: error on stderr).
                 An input that fails verification lists no message (the worker answers it 401); its rules
                 are still shown. Exit status: 0 every input was read and verified (or had nothing to
                 verify) and no message would fail; 1 some input could not be read, parsed or verified
@@ -102,20 +103,10 @@ extension Herald {
             var jsonLines: [String] = []
             var anyFailed = false
             var output = OutputBuffer()
-            for file in InputFiles.list(paths) {
-                let result: DryRunResult
-                switch InputFiles.read(file, maxSize: Self.maxInputSize) {
-                case .failure(let error):
-                    result = session.unreadable(file.display, error.message)
-                case .success(let bytes):
-                    let folderProvider = file.folder.flatMap { ruleSet.provider(named: $0) == nil ? nil : $0 }
-                    switch CapturedInput.decode(
-                        name: file.display, bytes: bytes, providerOverride: provider, folderProvider: folderProvider)
-                    {
-                    case .failure(let error): result = session.unreadable(file.display, error.message)
-                    case .success(let input): result = session.process(input)
-                    }
-                }
+            // Each result is written as it is produced and the buffer goes out a megabyte at a
+            // time: nothing about earlier inputs is kept but the session's order state and keys
+            // (and, with --expect, the lines to compare).
+            func emit(_ result: DryRunResult) throws {
                 anyFailed = anyFailed || result.failed
                 switch format {
                 case .json:
@@ -128,6 +119,46 @@ extension Herald {
                     if expect != nil { jsonLines.append(result.jsonLine()) }
                 }
                 try output.flushIfFull()
+            }
+            var files = InputFiles.Walk(paths)
+            while let file = files.next() {
+                let folderProvider = file.folder.flatMap { ruleSet.provider(named: $0) == nil ? nil : $0 }
+                if file.path.hasSuffix(".jsonl") {
+                    try InputFiles.forEachLine(file, maxSize: Self.maxInputSize) { number, line in
+                        // Line 0: the file itself could not be read.
+                        let name = number == 0 ? file.display : "\(file.display):\(number)"
+                        switch line {
+                        case .failure(let error): try emit(session.unreadable(name, error.message))
+                        case .success(let bytes):
+                            switch CapturedInput.decode(
+                                name: name, bytes: Array(bytes), providerOverride: provider,
+                                folderProvider: folderProvider, requireJSON: true)
+                            {
+                            case .failure(let error):
+                                // file:line:col, as compilers and `herald check` point at a place.
+                                if let offset = error.offset {
+                                    printError("\(name):\(offset + 1): error: \(error.message)")
+                                }
+                                try emit(session.unreadable(name, error.message))
+                            case .success(let input): try emit(session.process(input))
+                            }
+                        }
+                    }
+                    continue
+                }
+                let result: DryRunResult
+                switch InputFiles.read(file, maxSize: Self.maxInputSize) {
+                case .failure(let error):
+                    result = session.unreadable(file.display, error.message)
+                case .success(let bytes):
+                    switch CapturedInput.decode(
+                        name: file.display, bytes: bytes, providerOverride: provider, folderProvider: folderProvider)
+                    {
+                    case .failure(let error): result = session.unreadable(file.display, error.message)
+                    case .success(let input): result = session.process(input)
+                    }
+                }
+                try emit(result)
             }
             if format == .text { output.append(session.summary.text + "\n") }
             try output.flush()
