@@ -147,25 +147,7 @@ extension SQLiteStore {
             for (eventID, messages) in batch {
                 var flags: [Bool] = []
                 for message in messages {
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                                  recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                                  last_error, created_at, whatsapp)
-                            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-                            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = ?)
-                            ON CONFLICT (idempotency_key) DO NOTHING
-                            """
-                    ).execute(arguments: [
-                        message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
-                        message.channel, message.recipient, message.locale, message.text, message.encoding,
-                        message.segments,
-                        message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
-                        message.createdAt.timeIntervalSince1970, message.whatsapp?.json,
-                        // A key whose message `herald prune` deleted was sent once already.
-                        message.idempotencyKey,
-                    ])
-                    flags.append(db.changesCount > 0)
+                    flags.append(try Self.insertMessage(message, db: db) != nil)
                 }
                 try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
                     .execute(arguments: [now.timeIntervalSince1970, eventID])
@@ -179,5 +161,30 @@ extension SQLiteStore {
     /// the event (for tests and recovery drills; the outbox's keys keep it harmless).
     func markUnprocessed() async throws {
         try await pool.write { db in try db.execute(sql: "UPDATE events SET processed_at = NULL") }
+    }
+}
+
+extension SQLiteStore {
+    /// Inserts `message` into the outbox unless its key is there already, or was pruned (`herald
+    /// prune` deleted a message that went out once); returns its id, nil when not inserted. The
+    /// one outbox insert: planning and a receipt's fallback both go through it.
+    static func insertMessage(_ message: OutboxMessage, db: Database) throws -> Int64? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
+                                          recipient, locale, text, encoding, segments, state, next_attempt_at,
+                                          last_error, created_at, whatsapp)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = ?)
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    RETURNING id
+                    """),
+            arguments: [
+                message.idempotencyKey, message.eventID, message.provider, message.orderReference, message.rule,
+                message.channel, message.recipient, message.locale, message.text, message.encoding, message.segments,
+                message.state.rawValue, message.nextAttemptAt?.timeIntervalSince1970, message.lastError,
+                message.createdAt.timeIntervalSince1970, message.whatsapp?.json, message.idempotencyKey,
+            ])?["id"]
     }
 }

@@ -26,23 +26,6 @@ extension SQLiteStore {
             let row = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [messageID]),
             let planned = fallbacks.message(replacing: outboxMessage(row), errorCode: errorCode, at: now)
         else { return nil }
-        let inserted = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                          recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                          last_error, created_at, whatsapp)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-                    WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = ?)
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id
-                    """),
-            arguments: [
-                planned.idempotencyKey, planned.eventID, planned.provider, planned.orderReference, planned.rule,
-                planned.channel, planned.recipient, planned.locale, planned.text, planned.encoding, planned.segments,
-                planned.state.rawValue, planned.nextAttemptAt?.timeIntervalSince1970, planned.lastError,
-                planned.createdAt.timeIntervalSince1970, planned.whatsapp?.json, planned.idempotencyKey,
-            ])
-        return inserted?["id"]
+        return try insertMessage(planned, db: db)
     }
 }

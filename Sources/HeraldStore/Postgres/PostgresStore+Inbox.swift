@@ -175,27 +175,8 @@ extension PostgresStore {
             var inserted: [[Bool]] = []
             for (eventID, messages) in batch {
                 var flags: [Bool] = []
-                for message in messages.map(\.storableInPostgres) {
-                    // A key in `pruned_keys` (a message pruned in the SQLite file `herald copy`
-                    // brought over) was sent once already: it is never inserted again.
-                    let rows = try await connection.query(
-                        """
-                        INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel,
-                                              recipient, locale, text, encoding, segments, state, next_attempt_at,
-                                              last_error, created_at, whatsapp)
-                        SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider),
-                               \(message.orderReference), \(message.rule), \(message.channel),
-                               \(message.recipient), \(message.locale), \(message.text), \(message.encoding),
-                               \(message.segments), \(message.state.rawValue),
-                               \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
-                               \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
-                        WHERE NOT EXISTS (
-                            SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
-                        ON CONFLICT (idempotency_key) DO NOTHING
-                        RETURNING id
-                        """, logger: logger
-                    )
-                    flags.append(!rows.isEmpty)
+                for message in messages {
+                    flags.append(try await Self.insertMessage(message, on: connection, logger: logger) != nil)
                 }
                 try await connection.query(
                     "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
@@ -207,5 +188,32 @@ extension PostgresStore {
             }
             return inserted
         }
+    }
+}
+
+extension PostgresStore {
+    /// Inserts `message` into the outbox unless its key is there already, or is in `pruned_keys` (a
+    /// message pruned in the SQLite file `herald copy` brought over: it went out once); returns its
+    /// id, nil when not inserted. The one outbox insert: planning and a receipt's fallback both go
+    /// through it.
+    static func insertMessage(_ message: OutboxMessage, on connection: BoundedConnection, logger: Logger)
+        async throws -> Int64?
+    {
+        let message = message.storableInPostgres
+        return try await connection.query(
+            """
+            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
+                                  locale, text, encoding, segments, state, next_attempt_at, last_error, created_at,
+                                  whatsapp)
+            SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider), \(message.orderReference),
+                   \(message.rule), \(message.channel), \(message.recipient), \(message.locale), \(message.text),
+                   \(message.encoding), \(message.segments), \(message.state.rawValue),
+                   \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
+                   \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
+            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+            """, logger: logger
+        ).first?.decode(Int64.self)
     }
 }

@@ -33,24 +33,9 @@ extension PostgresStore {
         guard !fallbacks.channels.isEmpty,
             let row = try await connection.query("SELECT * FROM messages WHERE id = \(messageID)", logger: logger)
                 .first,
-            let planned = fallbacks.message(replacing: try outboxMessage(row), errorCode: errorCode, at: now)?
-                .storableInPostgres
+            let planned = fallbacks.message(replacing: try outboxMessage(row), errorCode: errorCode, at: now)
         else { return nil }
-        return try await connection.query(
-            """
-            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
-                                  locale, text, encoding, segments, state, next_attempt_at, last_error, created_at,
-                                  whatsapp)
-            SELECT \(planned.idempotencyKey), \(planned.eventID), \(planned.provider), \(planned.orderReference),
-                   \(planned.rule), \(planned.channel), \(planned.recipient), \(planned.locale), \(planned.text),
-                   \(planned.encoding), \(planned.segments), \(planned.state.rawValue),
-                   \(planned.nextAttemptAt?.timeIntervalSince1970), \(planned.lastError),
-                   \(planned.createdAt.timeIntervalSince1970), \(planned.whatsapp?.json)
-            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = \(planned.idempotencyKey))
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-            """, logger: logger
-        ).first?.decode(Int64.self)
+        return try await insertMessage(planned, on: connection, logger: logger)
     }
 
     /// Other instances' dispatchers learn of planned fallbacks when the transaction commits.
