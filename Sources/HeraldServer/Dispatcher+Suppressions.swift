@@ -10,13 +10,12 @@ struct SuppressionSnapshot: Sendable {
     /// The numbers read, each with its entries (none: it may be sent to).
     var entries: [String: [Suppression]]
 
-    /// The entry that stops a message to `number` on `channel` (the every-channel entry first, as
+    /// The entry that stops a message to `number` on `channel` (`Suppression.stopping`, as
     /// `SuppressionList.suppression(for:channel:)` answers); `.notRead` for a number the snapshot
     /// did not read (a recipient resolved after the claim).
     func lookUp(_ number: String, channel: String) -> Lookup {
         guard let listed = entries[number] else { return .notRead }
-        let applying = listed.filter { $0.applies(to: channel) }
-        return .read(applying.first { $0.scope == .allChannels } ?? applying.first)
+        return .read(Suppression.stopping(listed, on: channel))
     }
 
     enum Lookup {

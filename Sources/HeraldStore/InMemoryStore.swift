@@ -326,8 +326,6 @@ public actor InMemoryStore: Store {
 
     public func suppression(for number: String, channel: String) async throws -> Suppression? {
         try checkOpen()
-        let applying = suppressionList.map(\.entry).filter { $0.number == number && $0.applies(to: channel) }
-        // The every-channel entry first: it is the one an operator lifts.
-        return applying.first { $0.scope == .allChannels } ?? applying.first
+        return Suppression.stopping(suppressionList.map(\.entry).filter { $0.number == number }, on: channel)
     }
 }

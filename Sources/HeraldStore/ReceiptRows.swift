@@ -17,7 +17,7 @@ struct ReceiptRow {
     var state: DeliveryState?
     /// A keyword reply's action (`opt_action`, `opt_scope` columns).
     var replyAction: ReplyAction?
-    var optAction: String? { replyAction?.column }
+    var optAction: String? { replyAction?.action.rawValue }
     var optScope: String? { replyAction?.scope.channel }
 
     init(_ incoming: IncomingReceipt) {

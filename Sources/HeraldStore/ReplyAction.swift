@@ -43,7 +43,4 @@ public struct ReplyAction: Sendable, Equatable {
     func lifts(_ entry: Suppression) -> Bool {
         Self.liftableSources.contains(entry.source) && (scope == .allChannels || entry.scope == scope)
     }
-
-    /// The `opt_action` and `opt_scope` columns of the kept reply.
-    var column: String { action.rawValue }
 }

@@ -55,6 +55,13 @@ public struct Suppression: Sendable, Equatable {
     public func applies(to channel: String) -> Bool {
         scope == .allChannels || scope == .channel(channel)
     }
+
+    /// Of one number's `entries`, the one that stops a message on `channel`: the every-channel
+    /// entry first (it is the one an operator lifts), else the channel's own; nil when none does.
+    public static func stopping(_ entries: [Suppression], on channel: String) -> Suppression? {
+        let applying = entries.filter { $0.applies(to: channel) }
+        return applying.first { $0.scope == .allChannels } ?? applying.first
+    }
 }
 
 /// The numbers Herald sends nothing to.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HeraldCore
 import Logging
@@ -68,21 +67,6 @@ extension PostgresStore {
                     """, logger: logger)
             }
         }
-    }
-
-    /// `storedForms(of:)` inside a transaction.
-    static func storedForms(of numbers: [String], on connection: BoundedConnection, logger: Logger)
-        async throws -> [String: String]
-    {
-        var forms = Dictionary(numbers.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
-        let setting = try await connection.query(
-            "SELECT value FROM settings WHERE name = \(NumberHash.settingName)", logger: logger)
-        if let row = setting.first {
-            let secret = try row.decode(ByteBuffer.self)
-            let hash = NumberHash(key: SymmetricKey(data: Data(secret.readableBytesView)))
-            for number in numbers { forms[hash.hash(number)] = number }
-        }
-        return forms
     }
 
     public func replies(sender: String?, limit: Int) async throws -> [StoredReceipt] {

@@ -61,8 +61,18 @@ extension PostgresStore {
     /// The forms `numbers` may be stored in, each to its number: itself, and its hash when the
     /// database has the secret of `NumberHash` (copied from an SQLite file where `herald forget` ran).
     func storedForms(of numbers: [String]) async throws -> [String: String] {
+        let logger = logger
+        return try await withConnection { try await Self.storedForms(of: numbers, on: $0, logger: logger) }
+    }
+
+    /// The same inside a transaction (an opt-in reply lifting a number's entries).
+    static func storedForms(of numbers: [String], on connection: BoundedConnection, logger: Logger)
+        async throws -> [String: String]
+    {
         var forms = Dictionary(numbers.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
-        if let row = try await rows("SELECT value FROM settings WHERE name = \(NumberHash.settingName)").first {
+        let setting = try await connection.query(
+            "SELECT value FROM settings WHERE name = \(NumberHash.settingName)", logger: logger)
+        if let row = setting.first {
             let secret = try row.decode(ByteBuffer.self)
             let hash = NumberHash(key: SymmetricKey(data: Data(secret.readableBytesView)))
             for number in numbers { forms[hash.hash(number)] = number }
