@@ -57,22 +57,19 @@ public struct WebhookIntake: Sendable {
         }
         // Built only for a line that is logged (`Logger` takes its metadata as an autoclosure).
         func metadata() -> Logger.Metadata { ["herald.provider": "\(name)"] }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
-            logger.notice(
-                "webhook body over the limit", metadata: metadata().merging(["herald.bytes": "\(length)"]) { $1 })
-            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
-        }
         var request = request
         let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maxBodySize)
-        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
-            // A chunked body (no Content-Length) is cut at the limit, not read to its end.
-            logger.notice("webhook body over the limit", metadata: metadata())
-            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
-        } catch {
+        switch await BoundedBody.collect(&request, upTo: maxBodySize) {
+        case .read(let read):
+            buffer = read
+        case .tooLarge(let declared):
+            logger.notice(
+                "webhook body over the limit",
+                metadata: metadata().merging(declared.map { ["herald.bytes": "\($0)"] } ?? [:]) { $1 })
+            return BoundedBody.tooLargeResponse(limit: maxBodySize)
+        case .unreadable(let error):
             logger.notice("webhook body could not be read", metadata: metadata().merging(["error": "\(error)"]) { $1 })
-            return .json(.badRequest, status: "error", reason: "body could not be read")
+            return BoundedBody.unreadableResponse
         }
         let forwardedFor = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
         let webhook = WebhookRequest(

@@ -47,14 +47,15 @@ public struct ReceiptIntake: Sendable {
         let metadata: Logger.Metadata = ["herald.channel": "\(name)"]
         var request = request
         let body: [UInt8]
-        do {
-            body = Array(try await request.collectBody(upTo: maxBodySize).readableBytesView)
-        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+        switch await BoundedBody.collect(&request, upTo: maxBodySize) {
+        case .read(let buffer):
+            body = Array(buffer.readableBytesView)
+        case .tooLarge:
             logger.notice("receipt body over the limit", metadata: metadata)
-            return .json(.contentTooLarge, status: "error", reason: "body larger than \(maxBodySize) bytes")
-        } catch {
+            return BoundedBody.tooLargeResponse(limit: maxBodySize)
+        case .unreadable:
             logger.notice("receipt body could not be read", metadata: metadata)
-            return .json(.badRequest, status: "error", reason: "body could not be read")
+            return BoundedBody.unreadableResponse
         }
         let incoming: [IncomingReceipt]
         switch configuration {
