@@ -44,15 +44,9 @@ extension DispatchTests {
                     ReceiptField("MessageSid", sid), ReceiptField("MessageStatus", "delivered"),
                     ReceiptField("AccountSid", "AC0123456789abcdef"), ReceiptField("ErrorCode", ""),
                 ]
-                let signature = TwilioSignature.compute(url: callback, fields: fields, authToken: "twilio-token-xyz")
-                let status = try await client.execute(
-                    uri: String(callback.dropFirst(publicURL.count)), method: .post,
-                    headers: [
-                        .contentType: "application/x-www-form-urlencoded",
-                        HTTPField.Name("X-Twilio-Signature")!: signature,
-                    ],
-                    body: ByteBuffer(string: FormBody.encode(fields))
-                ) { $0.status }
+                let (status, _) = try await client.postSignedTwilioForm(
+                    String(callback.dropFirst(publicURL.count)), publicURL: publicURL, fields: fields,
+                    authToken: "twilio-token-xyz")
                 #expect(status == .ok)
             }
             let delivered = try #require(try await SQLiteStore(path: path).messages(MessageQuery()).first)

@@ -31,16 +31,8 @@ extension DispatchTests {
                         ReceiptField("From", "+212661234567"), ReceiptField("To", "+212500000000"),
                         ReceiptField("Body", body), ReceiptField("NumMedia", "0"),
                     ]
-                    let url = publicURL + "/receipts/sms"
-                    let signature = TwilioSignature.compute(url: url, fields: fields, authToken: "twilio-token-xyz")
-                    let status = try await client.execute(
-                        uri: "/receipts/sms", method: .post,
-                        headers: [
-                            .contentType: "application/x-www-form-urlencoded",
-                            HTTPField.Name("X-Twilio-Signature")!: signature,
-                        ],
-                        body: ByteBuffer(string: FormBody.encode(fields))
-                    ) { $0.status }
+                    let (status, _) = try await client.postSignedTwilioForm(
+                        "/receipts/sms", publicURL: publicURL, fields: fields, authToken: "twilio-token-xyz")
                     #expect(status == .ok)
                 }
                 /// Order `reference` is delivered; returns how many messages reached the fake Twilio.

@@ -42,16 +42,9 @@ struct ReceiptMetricsTests {
             configuration: configuration, ruleSet: ruleSet, store: store, logger: LogRecorder().logger())
         try await app.test(.live) { client in
             func twilio(_ fields: [ReceiptField]) async throws {
-                let url = "https://herald.example.com/receipts/metrics-sms"
-                let signature = TwilioSignature.compute(url: url, fields: fields, authToken: "tw-token")
-                let status = try await client.execute(
-                    uri: "/receipts/metrics-sms", method: .post,
-                    headers: [
-                        .contentType: "application/x-www-form-urlencoded",
-                        HTTPField.Name("X-Twilio-Signature")!: signature,
-                    ],
-                    body: ByteBuffer(string: FormBody.encode(fields))
-                ) { $0.status }
+                let (status, _) = try await client.postSignedTwilioForm(
+                    "/receipts/metrics-sms", publicURL: "https://herald.example.com", fields: fields,
+                    authToken: "tw-token")
                 #expect(status == .ok)
             }
             let delivered = [ReceiptField("MessageSid", "SM-M1"), ReceiptField("MessageStatus", "delivered")]

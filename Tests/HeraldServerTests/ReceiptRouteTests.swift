@@ -81,15 +81,8 @@ struct ReceiptRouteTests {
     func twilioPost(
         _ client: any TestClientProtocol, query: String, fields: [ReceiptField], token: String = "tw-token"
     ) async throws -> (HTTPResponse.Status, String) {
-        let url = Self.publicURL + "/receipts/sms" + query
-        let signature = TwilioSignature.compute(url: url, fields: fields, authToken: token)
-        return try await client.execute(
-            uri: "/receipts/sms" + query, method: .post,
-            headers: [
-                .contentType: "application/x-www-form-urlencoded", HTTPField.Name("X-Twilio-Signature")!: signature,
-            ],
-            body: ByteBuffer(string: FormBody.encode(fields))
-        ) { ($0.status, String(buffer: $0.body)) }
+        try await client.postSignedTwilioForm(
+            "/receipts/sms" + query, publicURL: Self.publicURL, fields: fields, authToken: token)
     }
 
     func metaPost(_ client: any TestClientProtocol, body: String, secret: String = "app-s") async throws
