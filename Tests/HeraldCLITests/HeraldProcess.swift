@@ -9,9 +9,10 @@ final class HeraldProcess: Sendable {
     }
 
     let process: Process
-    private let pipes: (out: Pipe, err: Pipe)
     private final class Output: Sendable {
         let value = Mutex<(stdout: Data, stderr: Data)>((Data(), Data()))
+        /// Signalled by each reader at the end of its pipe.
+        let finished = DispatchSemaphore(value: 0)
     }
 
     private let output = Output()
@@ -27,16 +28,24 @@ final class HeraldProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         self.process = process
-        self.pipes = (out, err)
-        out.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            output.value.withLock { $0.stdout.append(data) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            output.value.withLock { $0.stderr.append(data) }
-        }
         try process.run()
+        // Each pipe read by a thread of its own with blocking reads until the end of the pipe, not
+        // through `readabilityHandler`: its dispatch read source, cancelled while the pipe is
+        // closed, crashed the test process once in libdispatch's event loop (SIGSEGV in
+        // `_dispatch_event_loop_drain`) with many processes running at once.
+        for (pipe, isError) in [(out, false), (err, true)] {
+            let handle = pipe.fileHandleForReading
+            let output = self.output
+            let reader = Thread {
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    output.value.withLock { isError ? $0.stderr.append(data) : $0.stdout.append(data) }
+                }
+                output.finished.signal()
+            }
+            reader.start()
+        }
     }
 
     var stdout: String { output.value.withLock { String(decoding: $0.stdout, as: UTF8.self) } }
@@ -49,11 +58,13 @@ final class HeraldProcess: Sendable {
             if Date() > deadline { return nil }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        // Collect whatever the handlers have not delivered yet.
-        for (pipe, isError) in [(pipes.out, false), (pipes.err, true)] {
-            pipe.fileHandleForReading.readabilityHandler = nil
-            let rest = pipe.fileHandleForReading.readDataToEndOfFile()
-            output.value.withLock { isError ? $0.stderr.append(rest) : $0.stdout.append(rest) }
+        // Whatever it wrote last: both readers reach the end of their pipes (a child it started and
+        // left running could hold them open: then not more than 5 s).
+        let drained = Date().addingTimeInterval(5)
+        for _ in 0..<2 {
+            while output.finished.wait(timeout: .now()) == .timedOut, Date() < drained {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
         }
         return process.terminationStatus
     }
