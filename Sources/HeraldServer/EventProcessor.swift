@@ -6,8 +6,8 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Turns stored events into outbox messages: normalize → rules → render, then one transaction
-/// inserts the messages and marks the event processed. The outbox's UNIQUE idempotency key makes
+/// Turns stored events into outbox messages: normalize → order state → rules → render, then one
+/// transaction inserts the messages, stores the order state and marks the event processed. The outbox's UNIQUE idempotency key makes
 /// processing again after a crash produce no second message.
 public struct EventProcessor: Sendable {
     public var ruleSet: RuleSet
@@ -55,16 +55,20 @@ public struct EventProcessor: Sendable {
     public func processBatch(batchSize: Int = 100) async throws -> Int {
         let events = try await store.claimEvents(now: clock(), limit: batchSize, lease: lease)
         guard !events.isEmpty else { return 0 }
-        var batch: [(eventID: Int64, messages: [OutboxMessage])] = []
-        for stored in events { batch.append((stored.id, await outboxMessages(for: stored))) }
+        var batch: [EventCompletion] = []
+        for prepared in try await prepare(events) {
+            var messages: [OutboxMessage] = []
+            if let event = prepared.ruleEvent { messages = await outboxMessages(for: prepared.stored, event: event) }
+            batch.append(EventCompletion(eventID: prepared.stored.id, messages: messages, decision: prepared.decision))
+        }
         batch = try await suppressing(batch)
         // One transaction (one fsync) for the whole batch.
         let inserted = try await store.completeProcessing(batch, at: clock())
         // Messages new to the outbox, by channel and the state they start in (pending, failed,
         // held or suppressed); a key already in the outbox is not counted again.
         var planned: [PlannedKey: Int] = [:]
-        for ((_, messages), flags) in zip(batch, inserted) {
-            for (message, isNew) in zip(messages, flags) where isNew {
+        for (completion, flags) in zip(batch, inserted) {
+            for (message, isNew) in zip(completion.messages, flags) where isNew {
                 planned[PlannedKey(channel: message.channel, state: message.state.rawValue), default: 0] += 1
             }
         }
@@ -73,36 +77,23 @@ public struct EventProcessor: Sendable {
             Counter(label: "herald_messages_planned_total", dimensions: dimensions).increment(by: count)
         }
         if !planned.isEmpty { messagesQueued?.signal() }
-        for ((eventID, messages), flags) in zip(batch, inserted) where !messages.isEmpty {
+        for (completion, flags) in zip(batch, inserted) where !completion.messages.isEmpty {
             let count = flags.filter { $0 }.count
             logger.debug(
                 "event processed",
                 metadata: [
-                    "herald.event_id": "\(eventID)", "herald.messages": "\(count)",
-                    "herald.already_in_outbox": "\(messages.count - count)",
+                    "herald.event_id": "\(completion.eventID)", "herald.messages": "\(count)",
+                    "herald.already_in_outbox": "\(completion.messages.count - count)",
                 ])
         }
         return events.count
     }
 
-    /// The messages one stored event yields; none for stale, unusable or unknown-provider events.
-    func outboxMessages(for stored: StoredEvent) async -> [OutboxMessage] {
-        guard stored.parseError == nil, !stored.stale else { return [] }
-        guard let profile = ruleSet.provider(named: stored.provider) else {
-            logger.warning(
-                "event of a provider no longer in the rules", metadata: ["herald.provider": "\(stored.provider)"])
-            return []
-        }
-        let request = WebhookRequest(
-            provider: stored.provider, headers: stored.headers, body: stored.body, remoteAddress: stored.remoteAddress,
-            receivedAt: stored.receivedAt)
-        guard var event = profile.normalize(request).event else { return [] }
-        // What the store decided from the order state when the event arrived (`OrderDecision`):
-        // the previous status (Armada, Storefront send none) and the values earlier events of the
-        // order gave (Elebne names the customer only in order.new). Stored with the event, so a
-        // later event that already moved the order on changes nothing here.
-        if let previous = stored.previousStatus { event.order.previousStatus = previous }
-        RememberedValue.apply(stored.inherited, to: &event)
+    /// The messages `stored` yields, `event` being what the rules see of it (normalized, its order's
+    /// previous status and remembered values applied).
+    func outboxMessages(for stored: StoredEvent, event: CanonicalEvent) async -> [OutboxMessage] {
+        guard let profile = ruleSet.provider(named: stored.provider) else { return [] }
+        var event = event
         var enrichmentProblem: String?
         if let enrichment = profile.enrichment, let enricher,
             enrichment.fields.keys.contains(where: { event.value(of: $0) == nil })
@@ -175,7 +166,10 @@ extension EventProcessor {
     /// with today's rules and templates, for the same rule. Nil when the rule no longer yields a
     /// message for the event (the caller keeps the stored one failed).
     public func replanned(_ message: OutboxMessage, event: StoredEvent) async -> OutboxMessage? {
-        await outboxMessages(for: event).first { $0.rule == message.rule }
+        guard let ruleEvent = PreparedEvent.decided(event, profile: ruleSet.provider(named: event.provider)) else {
+            return nil
+        }
+        return await outboxMessages(for: event, event: ruleEvent).first { $0.rule == message.rule }
     }
 }
 

@@ -9,7 +9,8 @@ import NIOCore
 
 /// The front door: `POST /webhooks/{provider}`.
 ///
-/// Verifies over the raw bytes, normalizes, and answers 200 only once the event is committed.
+/// Verifies over the raw bytes, reads the keys that identify the event and its order, and answers
+/// 200 only once the event is committed; the processor does the rest.
 /// A verified body that cannot be used is still stored and answered 200, because some senders
 /// disable a webhook that answers 4xx and an authenticated event must never be lost.
 public struct WebhookIntake: Sendable {
@@ -96,29 +97,26 @@ public struct WebhookIntake: Sendable {
                 ]) { $1 })
             return .json(.unauthorized, status: "rejected", reason: reason)
         }
-        let normalized = profile.normalize(webhook)
-        let incoming = IncomingEvent(request: webhook, normalized: normalized, profile: profile)
+        // The keys only: the processor normalizes the body and decides the order's state.
+        let incoming = IncomingEvent(request: webhook, profile: profile)
         do {
             switch try await store.record(incoming) {
             case .accepted(let summary):
                 onAccepted()
                 // The one line of an accepted webhook, built only when it is logged (serve's
                 // default level is info; the benchmarks run at warning).
-                let problem = normalized.parseError != nil || normalized.fieldProblems != nil
-                guard problem || logger.logLevel <= .info else { return .json(.ok, status: "accepted") }
-                var details = metadata()
-                details["herald.event_id"] = "\(summary.id)"
-                details["herald.remote"] = "\(webhook.remoteAddress ?? "-")"
-                details["herald.order"] = "\(incoming.orderReference ?? "-")"
-                details["herald.status"] = "\(incoming.status ?? "-")"
-                if summary.stale { details["herald.stale"] = "true" }
-                if let parseError = normalized.parseError {
-                    details["herald.parse_error"] = "\(parseError)"
-                    logger.warning("webhook stored with a parse error", metadata: details)
-                } else if let problems = normalized.fieldProblems {
-                    details["herald.unreadable"] = "\(LogSafe.redactingPhones(problems))"
-                    logger.warning("webhook accepted with unreadable values", metadata: details)
-                } else {
+                if let parseError = incoming.parseError {
+                    logger.warning(
+                        "webhook stored with a body that is not JSON",
+                        metadata: metadata().merging([
+                            "herald.event_id": "\(summary.id)", "herald.parse_error": "\(parseError)",
+                        ]) { $1 })
+                } else if logger.logLevel <= .info {
+                    var details = metadata()
+                    details["herald.event_id"] = "\(summary.id)"
+                    details["herald.remote"] = "\(webhook.remoteAddress ?? "-")"
+                    details["herald.order"] = "\(incoming.orderReference ?? "-")"
+                    details["herald.status"] = "\(incoming.status ?? "-")"
                     logger.info("webhook accepted", metadata: details)
                 }
                 return .json(.ok, status: "accepted")

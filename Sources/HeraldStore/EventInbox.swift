@@ -15,23 +15,13 @@ public struct IncomingEvent: Sendable {
     public var eventName: String?
     public var orderReference: String?
     public var status: String?
-    /// The previous status when the payload states it; otherwise the store fills it from the order state.
-    public var previousStatus: String?
-    public var occurredAt: Date?
+    /// Why the body is not JSON; the processor finds every other problem.
     public var parseError: String?
-    /// Values that could not be read in a usable event (`order.amount '12abc' is not a readable number: …`).
-    public var fieldProblems: String?
-    /// The normalized event and its provider, from which the store decides the order's state
-    /// (`OrderDecision`); without them the event is stored and the order state left alone.
-    public var event: CanonicalEvent?
-    public var profile: ProviderProfile?
 
     public init(
         provider: String, dedupeKey: String, deliveryID: String? = nil, receivedAt: Date, remoteAddress: String? = nil,
         headers: [HeaderField], body: [UInt8], eventName: String? = nil, orderReference: String? = nil,
-        status: String? = nil, previousStatus: String? = nil, occurredAt: Date? = nil, parseError: String? = nil,
-        fieldProblems: String? = nil,
-        event: CanonicalEvent? = nil, profile: ProviderProfile? = nil
+        status: String? = nil, parseError: String? = nil
     ) {
         self.provider = provider
         self.dedupeKey = dedupeKey
@@ -43,30 +33,29 @@ public struct IncomingEvent: Sendable {
         self.eventName = eventName
         self.orderReference = orderReference
         self.status = status
-        self.previousStatus = previousStatus
-        self.occurredAt = occurredAt
         self.parseError = parseError
-        self.fieldProblems = fieldProblems
-        self.event = event
-        self.profile = profile
     }
 }
 
 extension IncomingEvent {
-    /// The event intake stores for a normalized webhook.
-    public init(request: WebhookRequest, normalized: NormalizedWebhook, profile: ProviderProfile) {
+    /// The event intake stores for a verified webhook: its keys (`ProviderProfile.intakeKeys`),
+    /// the raw body and the headers; the processor normalizes it and decides its order's state.
+    public init(request: WebhookRequest, keys: IntakeKeys, profile: ProviderProfile) {
         let secretHeaders = profile.verification.scheme.secretHeaders
         let headers = request.headers.map { field in
             secretHeaders.contains(where: { $0.caseInsensitiveCompare(field.name) == .orderedSame })
                 ? HeaderField(name: field.name, value: "[redacted]") : field
         }
-        let event = normalized.event
         self.init(
-            provider: profile.name, dedupeKey: normalized.dedupeKey, deliveryID: normalized.deliveryID,
+            provider: profile.name, dedupeKey: keys.dedupeKey, deliveryID: keys.deliveryID,
             receivedAt: request.receivedAt, remoteAddress: request.remoteAddress, headers: headers, body: request.body,
-            eventName: event?.event, orderReference: event?.order.reference, status: event?.order.status,
-            previousStatus: event?.order.previousStatus, occurredAt: event?.occurredAt,
-            parseError: normalized.parseError, fieldProblems: normalized.fieldProblems, event: event, profile: profile)
+            eventName: keys.eventName, orderReference: keys.orderReference, status: keys.status,
+            parseError: keys.parseError)
+    }
+
+    /// The same, reading the keys from `request`.
+    public init(request: WebhookRequest, profile: ProviderProfile) {
+        self.init(request: request, keys: profile.intakeKeys(request), profile: profile)
     }
 }
 
@@ -80,10 +69,8 @@ public enum RecordOutcome: Sendable, Equatable {
 
 public struct StoredEventSummary: Sendable, Equatable {
     public var id: Int64
-    /// From the payload, or the order's last known status.
-    public var previousStatus: String?
-    /// Older than the order's known state: kept, but it moves nothing.
-    public var stale: Bool
+
+    public init(id: Int64) { self.id = id }
 }
 
 /// An event as kept in the store.
@@ -109,11 +96,15 @@ public struct StoredEvent: Sendable {
     /// How many times the provider delivered it (1 + redeliveries).
     public var deliveries: Int
     public var processedAt: Date?
-    /// The values the event lacked and took from its order's state when it was stored (the
-    /// processor applies them again: the order may have moved on by the time it runs).
+    /// The values the event lacked and took from its order's state when it was decided (applied
+    /// again by `herald retry`: the order may have moved on since).
     public var inherited: [RememberedValue] = []
     /// When `herald prune` or `herald forget` deleted its body (its keys and times stay).
     public var redactedAt: Date? = nil
+    /// Stored by intake and not processed yet: its previous status, staleness, inherited values,
+    /// occurrence time and field problems are still to be decided, with its order's state, by the
+    /// processor. False for an event a version before it decided at intake.
+    public var undecided: Bool = false
 }
 
 public struct EventQuery: Sendable {
@@ -134,10 +125,10 @@ public struct EventQuery: Sendable {
 /// with its outbox messages.
 ///
 /// Every method may be called from several processes sharing one database: `record` decides
-/// duplicates and the order state in the transaction that stores the event.
+/// duplicates in the transaction that stores the event; the processor decides the order state,
+/// which `completeProcessing` stores with the event's messages.
 public protocol EventInbox: Sendable {
-    /// Stores the event durably (committed when this returns) or reports it as a duplicate, and
-    /// moves its order's state as `OrderDecision` decides.
+    /// Stores the event durably (committed when this returns), undecided, or reports it as a duplicate.
     func record(_ event: IncomingEvent) async throws -> RecordOutcome
     /// Most recent first.
     func events(_ query: EventQuery) async throws -> [StoredEvent]
@@ -158,15 +149,22 @@ public protocol EventInbox: Sendable {
     /// was lost) it takes again at once.
     func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent]
     /// Inserts each event's messages into the outbox (skipping idempotency keys already there:
-    /// re-processing after a crash, a redelivery or a replay yields no second message) and marks
-    /// the events processed, in one transaction; returns, per event, whether each of its messages
-    /// was inserted (false: its idempotency key was already in the outbox).
-    func completeProcessing(
-        _ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date
-    ) async throws -> [[Bool]]
+    /// re-processing after a crash, a redelivery or a replay yields no second message), stores
+    /// what processing decided for an undecided event and its order (unless another process
+    /// completed it meanwhile), and marks the events processed, in one transaction; returns, per
+    /// event, whether each of its messages was inserted (false: its idempotency key was already in
+    /// the outbox).
+    func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]]
 }
 
 extension EventInbox {
+    /// `completeProcessing` of events whose order states need nothing stored.
+    public func completeProcessing(
+        _ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date
+    ) async throws -> [[Bool]] {
+        try await completeProcessing(batch.map { EventCompletion(eventID: $0.eventID, messages: $0.messages) }, at: now)
+    }
+
     /// `completeProcessing` of one event; returns the number of messages inserted.
     @discardableResult
     public func completeProcessing(eventID: Int64, messages: [OutboxMessage], at now: Date) async throws -> Int {

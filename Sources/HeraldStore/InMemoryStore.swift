@@ -16,11 +16,6 @@ public actor InMemoryStore: Store {
         var sentAt: Date?
     }
 
-    struct OrderKey: Hashable {
-        var provider: String
-        var reference: String
-    }
-
     private var events: [StoredEvent] = []
     private var eventIDs: [String: [String: Int64]] = [:]
     private var orders: [OrderKey: OrderState] = [:]
@@ -67,30 +62,9 @@ public actor InMemoryStore: Store {
                 id: id, provider: event.provider, dedupeKey: event.dedupeKey, deliveryID: event.deliveryID,
                 receivedAt: event.receivedAt, remoteAddress: event.remoteAddress, headers: event.headers,
                 body: event.body, eventName: event.eventName, orderReference: event.orderReference,
-                status: event.status, previousStatus: event.previousStatus, occurredAt: event.occurredAt,
-                parseError: event.parseError, fieldProblems: event.fieldProblems, stale: false, deliveries: 1,
-                processedAt: nil))
-        guard let canonical = event.event, let profile = event.profile, let reference = canonical.order.reference,
-            canonical.order.status != nil, event.parseError == nil
-        else {
-            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
-        }
-        let key = OrderKey(provider: event.provider, reference: reference)
-        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
-        let decision = OrderDecision.decide(canonical, profile: profile, known: orders[key], source: source)
-        if decision.stale {
-            events[Int(id) - 1].stale = true
-        } else {
-            events[Int(id) - 1].previousStatus = decision.previousStatus
-            events[Int(id) - 1].inherited = decision.inherited
-        }
-        if var state = decision.newState {
-            if !decision.stale { state.eventID = id }
-            state.provider = event.provider
-            state.eventID = state.eventID ?? id
-            orders[key] = state
-        }
-        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
+                status: event.status, parseError: event.parseError, stale: false, deliveries: 1, processedAt: nil,
+                undecided: true))
+        return .accepted(StoredEventSummary(id: id))
     }
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
@@ -131,13 +105,11 @@ public actor InMemoryStore: Store {
         return claimed
     }
 
-    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date)
-        async throws -> [[Bool]]
-    {
+    public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         try checkOpen()
-        return batch.map { eventID, messages in
+        return batch.map { completion in
             var inserted: [Bool] = []
-            for message in messages {
+            for message in completion.messages {
                 guard !idempotencyKeys.contains(message.idempotencyKey) else {
                     inserted.append(false)
                     continue
@@ -151,8 +123,29 @@ public actor InMemoryStore: Store {
                 outbox.append(OutboxRow(message: row))
                 inserted.append(true)
             }
-            if events.indices.contains(Int(eventID) - 1) { events[Int(eventID) - 1].processedAt = now }
+            let index = Int(completion.eventID) - 1
+            guard events.indices.contains(index) else { return inserted }
+            if let decision = completion.decision, events[index].undecided {
+                apply(decision, toEventAt: index)
+            }
+            events[index].processedAt = now
             return inserted
+        }
+    }
+
+    /// Stores what the processor decided for the event at `index` and its order.
+    private func apply(_ decision: EventDecision, toEventAt index: Int) {
+        events[index].eventName = decision.eventName
+        events[index].status = decision.status
+        events[index].previousStatus = decision.previousStatus
+        events[index].occurredAt = decision.occurredAt
+        events[index].parseError = decision.parseError
+        events[index].fieldProblems = decision.fieldProblems
+        events[index].stale = decision.stale
+        events[index].inherited = decision.inherited
+        events[index].undecided = false
+        if let state = decision.order {
+            orders[OrderKey(provider: state.provider, reference: state.reference)] = state
         }
     }
 
@@ -161,6 +154,11 @@ public actor InMemoryStore: Store {
     public func orderState(provider: String, reference: String) async throws -> OrderState? {
         try checkOpen()
         return orders[OrderKey(provider: provider, reference: reference)]
+    }
+
+    public func orderStates(of keys: Set<OrderKey>) async throws -> [OrderKey: OrderState] {
+        try checkOpen()
+        return orders.filter { keys.contains($0.key) }
     }
 
     public func orderStates() async throws -> [OrderState] {

@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 import HeraldCore
 
-/// Intake's events: recorded with their order state in one transaction, then processed into the outbox.
+/// Intake's events: recorded undecided, then processed into the outbox with their order state.
 extension SQLiteStore {
     public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
         guard !isClosedNow else { throw StoreError.closed }
         return try await committer.submit(event)
     }
 
-    /// Inserts one event inside the batch's transaction and moves the order state forward.
+    /// Inserts one event, undecided, inside the batch's transaction.
     static func insert(_ event: IncomingEvent, db: Database) throws -> RecordOutcome {
         let headers = StoredHeaders.text(event.headers)
         // Cached statements: compiled once per connection, not once per event.
@@ -17,57 +17,19 @@ extension SQLiteStore {
             db.cachedStatement(
                 sql: """
                     INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
-                                        event, order_reference, status, previous_status, occurred_at, parse_error,
-                                        field_problems)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        event, order_reference, status, parse_error, undecided)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                     ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = deliveries + 1
                     RETURNING id, deliveries
                     """),
             arguments: [
                 event.provider, event.dedupeKey, event.deliveryID, event.receivedAt.timeIntervalSince1970,
                 event.remoteAddress, headers, Data(event.body), event.eventName, event.orderReference, event.status,
-                event.previousStatus, event.occurredAt?.timeIntervalSince1970, event.parseError, event.fieldProblems,
+                event.parseError,
             ])!
         let id: Int64 = row["id"]
         guard (row["deliveries"] as Int) == 1 else { return .duplicate(id: id) }
-        guard let canonical = event.event, let profile = event.profile, canonical.order.reference != nil,
-            canonical.order.status != nil, event.parseError == nil
-        else {
-            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
-        }
-        let known = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM orders WHERE provider = ? AND reference = ?"),
-            arguments: [event.provider, canonical.order.reference]
-        ).map(Self.orderState)
-        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
-        let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
-        if decision.stale {
-            try db.cachedStatement(sql: "UPDATE events SET stale = 1 WHERE id = ?").execute(arguments: [id])
-        } else if decision.previousStatus != event.previousStatus || !decision.inherited.isEmpty {
-            try db.cachedStatement(sql: "UPDATE events SET previous_status = ?, inherited = ? WHERE id = ?").execute(
-                arguments: [
-                    decision.previousStatus,
-                    decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), id,
-                ])
-        }
-        if var state = decision.newState {
-            if !decision.stale { state.eventID = id }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (provider, reference) DO UPDATE SET
-                        status = excluded.status, occurred_at = excluded.occurred_at,
-                        event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
-                    """
-            ).execute(
-                arguments: [
-                    event.provider, state.reference, state.status, state.occurredAt?.timeIntervalSince1970,
-                    state.eventID ?? id, event.receivedAt.timeIntervalSince1970,
-                    state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
-                ])
-        }
-        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
+        return .accepted(StoredEventSummary(id: id))
     }
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
@@ -138,23 +100,56 @@ extension SQLiteStore {
 
     /// The same for a batch of events, in one transaction (one fsync); returns, per event, whether
     /// each of its messages was inserted.
-    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws
-        -> [[Bool]]
-    {
+    public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         guard !isClosedNow else { throw StoreError.closed }
         return try await pool.write { db in
             var inserted: [[Bool]] = []
-            for (eventID, messages) in batch {
+            for completion in batch {
                 var flags: [Bool] = []
-                for message in messages {
+                for message in completion.messages {
                     flags.append(try Self.insertMessage(message, db: db) != nil)
                 }
+                if let decision = completion.decision {
+                    try Self.store(decision, eventID: completion.eventID, at: now, db: db)
+                }
                 try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
-                    .execute(arguments: [now.timeIntervalSince1970, eventID])
+                    .execute(arguments: [now.timeIntervalSince1970, completion.eventID])
                 inserted.append(flags)
             }
             return inserted
         }
+    }
+
+    /// Stores what the processor decided for an undecided event and moves its order's state.
+    static func store(_ decision: EventDecision, eventID: Int64, at now: Date, db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE events SET event = ?, status = ?, previous_status = ?, occurred_at = ?, parse_error = ?,
+                                  field_problems = ?, stale = ?, inherited = ?, undecided = 0
+                WHERE id = ? AND undecided = 1
+                """
+        ).execute(
+            arguments: [
+                decision.eventName, decision.status, decision.previousStatus,
+                decision.occurredAt?.timeIntervalSince1970, decision.parseError, decision.fieldProblems,
+                decision.stale,
+                decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), eventID,
+            ])
+        guard db.changesCount == 1, let state = decision.order else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, reference) DO UPDATE SET
+                    status = excluded.status, occurred_at = excluded.occurred_at,
+                    event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
+                """
+        ).execute(
+            arguments: [
+                state.provider, state.reference, state.status, state.occurredAt?.timeIntervalSince1970,
+                state.eventID ?? eventID, now.timeIntervalSince1970,
+                state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
+            ])
     }
 
     /// Marks every event unprocessed again, as after a crash between writing messages and marking

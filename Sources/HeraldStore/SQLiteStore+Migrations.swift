@@ -201,6 +201,11 @@ extension SQLiteStore {
                     CREATE INDEX receipts_sender ON receipts(sender) WHERE kind = 'reply';
                     """)
         }
+        // Intake stores an event undecided (its keys and raw body); the processor normalizes it and
+        // decides its order's state, then clears the mark. Events stored before were decided at intake.
+        migrator.registerMigration("v13-undecided-events") { db in
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN undecided INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }()
 }

@@ -17,7 +17,8 @@ extension SQLiteStore {
             deliveries: row["deliveries"],
             processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             inherited: RememberedValue.values(fromJSON: row["inherited"]),
-            redactedAt: (row["redacted_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            redactedAt: (row["redacted_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            undecided: row["undecided"])
     }
 
     static func orderState(_ row: Row) -> OrderState {

@@ -36,8 +36,22 @@ public enum StoreChange: String, Sendable {
 /// The order state the store keeps per provider and reference (what `OrderDecision` decided).
 public protocol OrderStates: Sendable {
     func orderState(provider: String, reference: String) async throws -> OrderState?
+    /// The known states of `keys`' orders, in one read (the processor's batch); an order without
+    /// one is absent.
+    func orderStates(of keys: Set<OrderKey>) async throws -> [OrderKey: OrderState]
     /// Every order's last known state, by provider and reference (for `herald dry-run --db`).
     func orderStates() async throws -> [OrderState]
+}
+
+/// An order, as the store keys it.
+public struct OrderKey: Hashable, Sendable {
+    public var provider: String
+    public var reference: String
+
+    public init(provider: String, reference: String) {
+        self.provider = provider
+        self.reference = reference
+    }
 }
 
 /// How much work waits, read at scrape time for `/metrics`.

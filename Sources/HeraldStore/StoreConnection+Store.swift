@@ -23,14 +23,16 @@ extension StoreConnection {
         try await connected().claimEvents(now: now, limit: limit, lease: lease)
     }
 
-    public func completeProcessing(
-        _ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date
-    ) async throws -> [[Bool]] {
+    public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         try await connected().completeProcessing(batch, at: now)
     }
 
     public func orderState(provider: String, reference: String) async throws -> OrderState? {
         try await connected().orderState(provider: provider, reference: reference)
+    }
+
+    public func orderStates(of keys: Set<OrderKey>) async throws -> [OrderKey: OrderState] {
+        try await connected().orderStates(of: keys)
     }
 
     public func orderStates() async throws -> [OrderState] {

@@ -20,7 +20,7 @@ extension CopyCommandTests {
         )
         guard
             case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                IncomingEvent(request: request, profile: profile))
         else { throw StoreError("event not accepted") }
         let now = Date(timeIntervalSince1970: 1_778_414_400)
         let message = OutboxMessage(

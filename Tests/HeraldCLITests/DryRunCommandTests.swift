@@ -259,8 +259,8 @@ struct DryRunCommandTests {
         let input = try Fixtures.envelope("elebne", "01-order-new.json")
         let request = WebhookRequest(
             provider: "elebne", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        _ = try await store.record(IncomingEvent(request: request, profile: profile))
+        try await Fixtures.decideWaiting(store, ruleSet: ruleSet)
         try await store.close()
 
         let file = root.appendingPathComponent("samples/elebne/sequence/03-order-delivered.json").path

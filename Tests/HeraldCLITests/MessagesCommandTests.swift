@@ -14,8 +14,7 @@ struct MessagesCommandTests {
         let profile = try #require(ruleSet.provider(named: provider))
         let request = WebhookRequest(
             provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        _ = try await store.record(IncomingEvent(request: request, profile: profile))
     }
 
     /// A store with one held message: the delivered SMS of the cod sample, with Twilio unset.

@@ -26,7 +26,7 @@ struct RetentionCommandTests {
                     reference: reference, from: "out_for_delivery", to: "delivered", timestamp: Timestamp.format(date)),
                 receivedAt: date)
             _ = try await store.record(
-                IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                IncomingEvent(request: request, profile: profile))
             let processor = EventProcessor(
                 ruleSet: ruleSet, templates: try TemplateStore.load(path: templates), store: store,
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: { date })

@@ -108,7 +108,7 @@ struct SuppressionsCommandTests {
         let request = WebhookRequest(
             provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt!)
         _ = try await store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
         let processor = EventProcessor(
             ruleSet: ruleSet, templates: try TemplateStore.load(path: templates), store: store,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })

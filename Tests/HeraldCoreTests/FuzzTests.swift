@@ -69,6 +69,8 @@ struct FuzzTests {
                 #expect(profile.verification.verify(signed, now: now) == .verified, "\(provider)")
                 let normalized = profile.normalize(signed)
                 #expect(normalized.event != nil || normalized.parseError != nil, "\(provider): neither an event nor a reason")
+                // Intake's keys are the processor's: the same event, and the same order to take it in turn with.
+                #expect(profile.intakeKeys(signed) == IntakeKeys(normalized), "\(provider)")
                 // The original's signature on the changed bytes: refused by every provider that signs bodies.
                 if mutated != original, ["cod-fulfillment", "wakilni", "elebne"].contains(provider) {
                     let replayed = request(provider, mutated, headers: Fixtures.signedHeaders(provider: provider, body: original))

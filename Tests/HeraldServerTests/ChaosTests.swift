@@ -321,7 +321,7 @@ struct ChaosTests {
                 + events("03-out_for_delivery.json", count: 10, from: 100)
             {
                 _ = try await store.record(
-                    IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                    IncomingEvent(request: request, profile: profile))
             }
             try await processor.processPending()
             let queued = try await store.messages(MessageQuery(limit: 1_000))

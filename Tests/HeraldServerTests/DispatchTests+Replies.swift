@@ -43,7 +43,7 @@ extension DispatchTests {
                         receivedAt: fixedNow)
                     let profile = try #require(rules.provider(named: "cod-fulfillment"))
                     _ = try await p.store.record(
-                        IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                        IncomingEvent(request: request, profile: profile))
                     try await p.processor.processPending()
                     _ = try await p.dispatcher.dispatchDue()
                     return fake.requests.filter { $0.path.contains("Messages.json") }.count

@@ -149,7 +149,7 @@ struct DispatchTests {
         let request = WebhookRequest(
             provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
         _ = try await store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
     }
 
     @Test func aSeedWebhookBecomesOneTwilioRequest() async throws {

@@ -36,7 +36,7 @@ struct ProcessorTests {
         let profile = ruleSet.provider(named: provider)!
         let request = WebhookRequest(provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
         #expect(profile.verification.verify(request, now: request.receivedAt) == .verified)
-        return try await store.record(IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+        return try await store.record(IncomingEvent(request: request, profile: profile))
     }
 
     @Test func anUnreadableAmountFailsOnlyTheMessagesPrintingIt() async throws {
@@ -47,8 +47,7 @@ struct ProcessorTests {
         let body = Array(text.replacingOccurrences(of: #""amount":349"#, with: #""amount":"349abc""#).utf8)
         let profile = ruleSet.provider(named: "cod-fulfillment")!
         let request = WebhookRequest(provider: "cod-fulfillment", headers: input.headers, body: body, receivedAt: now)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        _ = try await store.record(IncomingEvent(request: request, profile: profile))
         let printing = try TemplateStore.compile(
             "Montant à payer à la livraison : {{order.amount}}", name: "courier_will_call", locale: "fr")
         let notPrinting = try TemplateStore.compile(
@@ -125,6 +124,36 @@ struct ProcessorTests {
         try await store.close()
     }
 
+    /// Intake stores the keys only; what the event is (unusable, stale, its previous status) is
+    /// found when it is processed, stored for `herald events`, and logged then, without the phone.
+    @Test(arguments: StoreKind.allCases)
+    func processingDecidesWhatIntakeLeftUndecided(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        for file in ["03-out_for_delivery.json", "05-delivered.json", "06-prepared-late.json"] {
+            _ = try await receive(store, "cod-fulfillment", file)
+        }
+        let profile = ruleSet.provider(named: "cod-fulfillment")!
+        let body = Fixtures.codPayload(reference: "ORD-9", from: "prepared", to: "out_for_delivery")
+        let missing = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\"new_status\"", with: "\"state\"")
+        let request = Fixtures.request(provider: "cod-fulfillment", body: Array(missing.utf8), receivedAt: now)
+        _ = try await store.record(IncomingEvent(request: request, profile: profile))
+        #expect(try await store.events(EventQuery(failedOnly: true)).isEmpty)
+        #expect(try await store.events(EventQuery()).allSatisfy { $0.undecided && !$0.stale })
+
+        #expect(try await processor(store).processPending() == 4)
+        let events = try await store.events(EventQuery())  // newest first
+        #expect(events.map(\.stale) == [false, true, false, false])
+        #expect(events.allSatisfy { !$0.undecided })
+        #expect(events[0].parseError == "missing order.status (order.new_status)")
+        #expect(try await store.events(EventQuery(failedOnly: true)).map(\.id) == [events[0].id])
+        #expect(events[2].previousStatus == "out_for_delivery")
+        #expect(logs.text.contains("event cannot be used: no messages"))
+        #expect(logs.text.contains("herald.parse_error=missing order.status"))
+        #expect(logs.text.contains("stale event: older than its order's known state"))
+        #expect(!logs.text.contains("661234567"))
+        try await store.close()
+    }
+
     @Test func unsetCredentialsHoldAndUnaddressableFail() async throws {
         let store = try SQLiteStore(path: path)
         _ = try await receive(store, "cod-fulfillment", "05-delivered.json")
@@ -183,8 +212,7 @@ struct ProcessorTests {
             + #""referenceNumber":"EL-3K9P2QW7ZT4M8N1","status":"REFUNDED","customerPhone":"+22243000000"}}"#
         let body = Array(json.utf8)
         let request = Fixtures.request(provider: "elebne", body: body, receivedAt: now)
-        let normalized = profile.normalize(request)
-        _ = try await store.record(IncomingEvent(request: request, normalized: normalized, profile: profile))
+        _ = try await store.record(IncomingEvent(request: request, profile: profile))
         try await processor(store).processPending()
         let messages = try await store.messages(MessageQuery())
         #expect(messages.first { $0.rule == "delivered" }?.recipient == "+22242345678")

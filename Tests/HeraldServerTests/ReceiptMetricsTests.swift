@@ -92,7 +92,7 @@ struct ReceiptMetricsTests {
         )
         guard
             case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                IncomingEvent(request: request, profile: profile))
         else { throw StoreError("event not accepted") }
         return summary.id
     }

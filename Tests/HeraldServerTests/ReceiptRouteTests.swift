@@ -34,7 +34,7 @@ struct ReceiptRouteTests {
         )
         guard
             case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+                IncomingEvent(request: request, profile: profile))
         else { throw StoreError("event not accepted") }
         let messages = ["k-sms": "sms", "k-wa": "wa"].map { key, channel in
             OutboxMessage(

@@ -48,7 +48,7 @@ struct RetentionTests {
     func record(_ request: WebhookRequest, in store: SQLiteStore) async throws -> RecordOutcome {
         let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
         return try await store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
     }
 
     func process(_ store: SQLiteStore, at date: Date) async throws {
@@ -122,7 +122,7 @@ struct RetentionTests {
         // The same change under another dedupe key (a provider that numbers each delivery): its
         // message has the pruned message's idempotency key, which the prune kept: none is sent.
         let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
-        var again = IncomingEvent(request: sent, normalized: profile.normalize(sent), profile: profile)
+        var again = IncomingEvent(request: sent, profile: profile)
         again.dedupeKey += "-redelivered-under-a-new-id"
         guard case .accepted = try await store.record(again) else {
             Issue.record("an event under a new dedupe key was not accepted")
@@ -141,7 +141,7 @@ struct RetentionTests {
         // A provider deduplicated on the phone field: the key holds the number too.
         let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
         let keyed = request("K-0", to: "cancelled", at: Self.old)
-        var byPhone = IncomingEvent(request: keyed, normalized: profile.normalize(keyed), profile: profile)
+        var byPhone = IncomingEvent(request: keyed, profile: profile)
         byPhone.dedupeKey = "K-0|+212661234567"
         _ = try await store.record(byPhone)
         try await process(store, at: Self.old)

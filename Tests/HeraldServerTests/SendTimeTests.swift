@@ -57,7 +57,7 @@ struct SendTimeTests {
         let request = WebhookRequest(
             provider: "cod-fulfillment", headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? noon)
         _ = try await p.store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
     }
 
     /// A templates folder that has none of the rules' templates: planning fails with no text.

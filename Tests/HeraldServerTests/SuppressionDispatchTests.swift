@@ -64,7 +64,7 @@ struct SuppressionDispatchTests {
         let request = WebhookRequest(
             provider: provider, headers: input.headers, body: input.body, receivedAt: input.receivedAt ?? now)
         _ = try await p.store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
     }
 
     /// Salma's parcel leaves (WhatsApp, and an SMS because the courier will call): Twilio answers

@@ -18,7 +18,7 @@ struct BackupTests {
         let profile = ruleSet.provider(named: "cod-fulfillment")!
         let body = Fixtures.codPayload(reference: reference, from: "prepared", to: "out_for_delivery")
         let request = Fixtures.request(provider: "cod-fulfillment", body: body)
-        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+        return IncomingEvent(request: request, profile: profile)
     }
 
     /// Event ids of a database file, read through a plain SQLite connection after an integrity check.

@@ -14,7 +14,7 @@ enum ContractFixtures {
     static func incoming(_ provider: String, body: [UInt8]) throws -> IncomingEvent {
         let profile = try #require(try ruleSet.get().provider(named: provider))
         let request = Fixtures.request(provider: provider, body: body)
-        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+        return IncomingEvent(request: request, profile: profile)
     }
 
     /// The id of a newly recorded event, for messages to belong to.
@@ -26,6 +26,12 @@ enum ContractFixtures {
         let outcome = try await store.record(incoming("cod-fulfillment", body: body))
         guard case .accepted(let summary) = outcome else { throw StoreError("not accepted: \(outcome)") }
         return summary.id
+    }
+
+    /// `Fixtures.decideWaiting` with the shipped rules.
+    @discardableResult
+    static func decideWaiting(_ store: any Store, lease: TimeInterval = 0) async throws -> [PreparedEvent] {
+        try await Fixtures.decideWaiting(store, ruleSet: ruleSet.get(), now: now, lease: lease)
     }
 
     static func message(

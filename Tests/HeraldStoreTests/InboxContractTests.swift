@@ -27,7 +27,11 @@ struct InboxContractTests {
         #expect(try await store.eventsAfter(id: 0, provider: nil, since: received + 1, limit: 10).isEmpty)
         #expect(try await store.event(id: second)?.orderReference == "ORD-2")
         #expect(try await store.event(id: 99) == nil)
+        #expect(try await store.orderStates().isEmpty)  // until processed
+        try await F.decideWaiting(store)
         #expect(try await store.orderStates().map(\.reference) == ["ORD-1", "ORD-2"])
+        let both: Set = [OrderKey(provider: "cod-fulfillment", reference: "ORD-2"), OrderKey(provider: "x", reference: "y")]
+        #expect(try await store.orderStates(of: both).keys.map(\.reference) == ["ORD-2"])
         try await store.close()
     }
 
@@ -80,21 +84,28 @@ struct InboxContractTests {
     func aNULCharacterInAWebhookIsStored(kind: StoreKind) async throws {
         let store = try await kind.open()
         let body = Fixtures.codPayload(reference: "ORD-\\u0000-1", from: "prepared", to: "out_for_delivery")
-        var event = try F.incoming("cod-fulfillment", body: body)
+        let event = try F.incoming("cod-fulfillment", body: body)
         #expect(event.orderReference == "ORD-\u{0}-1")
-        event.parseError = nil
-        event.fieldProblems = "order.amount '1\u{0}' is not a readable number"
         guard case .accepted(let summary) = try await store.record(event) else {
             Issue.record("not accepted")
             return
         }
         var message = F.message("k\u{0}", eventID: summary.id, reference: "ORD-\u{0}-1")
         message.text = "Bonjour\u{0}"
-        #expect(try await store.completeProcessing(eventID: summary.id, messages: [message], at: F.now) == 1)
+        let key = OrderKey(provider: "cod-fulfillment", reference: "ORD-\u{0}-1")
+        let decision = EventDecision(
+            status: "out_for_delivery\u{0}", fieldProblems: "order.amount '1\u{0}' is not a readable number",
+            order: OrderState(provider: key.provider, reference: key.reference, status: "out_for_delivery"))
+        let completed = try await store.completeProcessing(
+            [EventCompletion(eventID: summary.id, messages: [message], decision: decision)], at: F.now)
+        #expect(completed == [[true]])
         let stored = try #require(try await store.event(id: summary.id))
         #expect(stored.orderReference?.hasPrefix("ORD-") == true)
+        #expect(stored.fieldProblems?.hasPrefix("order.amount '1") == true)
         #expect(stored.body == body)
         #expect(try await store.messages(MessageQuery()).count == 1)
+        // The order is found under the reference the processor reads from the body.
+        #expect(try await store.orderStates(of: [key])[key]?.status == "out_for_delivery")
         try await store.close()
     }
 }

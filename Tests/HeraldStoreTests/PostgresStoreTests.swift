@@ -22,7 +22,7 @@ struct PostgresStoreTests {
     func incoming(_ provider: String, body: [UInt8]) throws -> IncomingEvent {
         let profile = try #require(ruleSet.provider(named: provider))
         let request = Fixtures.request(provider: provider, body: body)
-        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+        return IncomingEvent(request: request, profile: profile)
     }
 
     @Test func concurrentWritersShareTransactions() async throws {
@@ -64,8 +64,9 @@ struct PostgresStoreTests {
     }
 
     /// Armada states only the new status: each event's previous status is what the order held when
-    /// it was stored. Two instances storing two events of one order at once must not both read the
-    /// status before either (the order is locked for the transaction).
+    /// it was processed. Two instances storing two events of one order at once, then processing at
+    /// once, must not both read the status before either (the claims hand the order's events out
+    /// one at a time, in commit order).
     @Test func concurrentEventsOfOneOrderSeeEachOther() async throws {
         let schema = PostgresTestDatabase.freshSchema()
         let one = try await PostgresTestDatabase.open(schema: schema)
@@ -77,18 +78,21 @@ struct PostgresStoreTests {
             async let canceled = one.record(armada(code: code, status: "canceled"))
             async let failed = two.record(armada(code: code, status: "failed"))
             let outcomes = try await [canceled, failed]
-            let summaries = outcomes.compactMap { outcome -> StoredEventSummary? in
-                if case .accepted(let summary) = outcome { return summary }
+            let ids = outcomes.compactMap { outcome -> Int64? in
+                if case .accepted(let summary) = outcome { return summary.id }
                 return nil
             }
-            try #require(summaries.count == 2)
-            let ordered = summaries.sorted { $0.id < $1.id }
-            let (earlier, later) = (ordered[0], ordered[1])
-            let earlierStatus = try #require(try await one.event(id: earlier.id)?.status)
-            let laterStatus = try #require(try await one.event(id: later.id)?.status)
-            #expect(earlier.previousStatus == "pending")
-            #expect(later.previousStatus == earlierStatus)
-            #expect(try await two.orderState(provider: "armada", reference: code)?.status == laterStatus)
+            try #require(ids.count == 2)
+            async let byOne = F.decideWaiting(one, lease: 60)
+            async let byTwo = F.decideWaiting(two, lease: 60)
+            let decided = try await byOne + byTwo
+            #expect(decided.count == 3)
+            let (earlier, later) = (ids.min()!, ids.max()!)
+            let earlierEvent = try #require(try await one.event(id: earlier))
+            let laterEvent = try #require(try await one.event(id: later))
+            #expect(earlierEvent.previousStatus == "pending")
+            #expect(laterEvent.previousStatus == earlierEvent.status)
+            #expect(try await two.orderState(provider: "armada", reference: code)?.status == laterEvent.status)
         }
         try await one.close()
         try await two.close()

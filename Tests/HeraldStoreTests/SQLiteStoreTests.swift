@@ -20,7 +20,7 @@ struct SQLiteStoreTests {
     {
         let profile = ruleSet.provider(named: provider)!
         let request = Fixtures.request(provider: provider, body: body, headers: headers, receivedAt: receivedAt)
-        return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+        return IncomingEvent(request: request, profile: profile)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -50,17 +50,18 @@ struct SQLiteStoreTests {
                 .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
         #expect(delivered != dispatched)
         _ = try await store.record(incoming("armada", body: dispatched))
-        let outcome = try await store.record(incoming("armada", body: delivered))
-        guard case .accepted(let summary) = outcome else {
-            Issue.record("not accepted: \(outcome)")
-            return
-        }
-        #expect(summary.previousStatus == "dispatched")
-        #expect(summary.stale == false)
+        _ = try await store.record(incoming("armada", body: delivered))
+        // Intake stores the keys only: the order moves when the events are processed.
+        #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5") == nil)
+        #expect(try await store.events(EventQuery()).allSatisfy { $0.undecided && $0.previousStatus == nil })
+        let decided = try await ContractFixtures.decideWaiting(store)
+        #expect(decided.map(\.ruleEvent?.order.previousStatus) == [nil, "dispatched"])
         #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5")?.status == "delivered")
         let latest = try await store.events(EventQuery(limit: 1))
         #expect(latest.first?.previousStatus == "dispatched")
         #expect(latest.first?.status == "delivered")
+        #expect(latest.first?.stale == false)
+        #expect(latest.first?.undecided == false)
         try await store.close()
     }
 
@@ -72,12 +73,11 @@ struct SQLiteStoreTests {
             String(decoding: dispatched, as: UTF8.self)
                 .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
         _ = try await store.record(incoming("armada", body: delivered))
-        let late = try await store.record(incoming("armada", body: dispatched))
-        guard case .accepted(let summary) = late else {
-            Issue.record("not accepted: \(late)")
-            return
-        }
-        #expect(summary.stale)
+        _ = try await store.record(incoming("armada", body: dispatched))
+        let decided = try await ContractFixtures.decideWaiting(store)
+        #expect(decided.map { $0.decision?.stale } == [false, true])
+        #expect(decided.last?.ruleEvent == nil)
+        #expect(try await store.events(EventQuery(limit: 1)).first?.stale == true)
         #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5")?.status == "delivered")
         try await store.close()
     }
@@ -91,7 +91,9 @@ struct SQLiteStoreTests {
             reference: "ORD-7", from: "prepared", to: "out_for_delivery", timestamp: "2026-05-09T09:00:00+02:00")
         _ = try await store.record(incoming("cod-fulfillment", body: newer))
         let outcome = try await store.record(incoming("cod-fulfillment", body: older))
-        #expect(outcome == .accepted(StoredEventSummary(id: 2, previousStatus: "prepared", stale: true)))
+        #expect(outcome == .accepted(StoredEventSummary(id: 2)))
+        try await ContractFixtures.decideWaiting(store)
+        #expect(try await store.event(id: 2)?.previousStatus == "prepared")
         let state = try await store.orderState(provider: "cod-fulfillment", reference: "ORD-7")
         #expect(state?.status == "delivered")
         #expect(state?.eventID == 1)
@@ -124,6 +126,8 @@ struct SQLiteStoreTests {
         let text = String(decoding: Fixtures.sample("cod-fulfillment", "delivered.json"), as: UTF8.self)
         let body = Array(text.replacingOccurrences(of: #""amount": 1799"#, with: #""amount": "12abc""#).utf8)
         _ = try await store.record(incoming("cod-fulfillment", body: body))
+        #expect(try await store.events(EventQuery(failedOnly: true)).isEmpty)  // found when processed
+        try await ContractFixtures.decideWaiting(store)
         let failed = try await store.events(EventQuery(failedOnly: true))
         #expect(failed.count == 1)
         #expect(failed.first?.parseError == nil)
@@ -212,6 +216,7 @@ struct SQLiteStoreTests {
             let input = try Fixtures.envelope("elebne", file)
             _ = try await store.record(incoming("elebne", body: input.body, headers: input.headers))
         }
+        try await ContractFixtures.decideWaiting(store)
         let delivered = try #require(try await store.events(EventQuery()).first)
         #expect(delivered.eventName == "order.delivered")
         let phone = try #require(delivered.inherited.first { $0.field == .customerPhone })
@@ -237,9 +242,40 @@ struct SQLiteStoreTests {
         let path = Fixtures.temporaryDatabasePath()
         var store = try SQLiteStore(path: path)
         _ = try await store.record(incoming("armada", body: Fixtures.sample("armada", "dispatched.json")))
+        try await ContractFixtures.decideWaiting(store)
         try await store.close()
         store = try SQLiteStore(path: path)
         #expect(try await store.orderStates().count == 1)
+        try await store.close()
+    }
+
+    /// An event a version before stored and decided at intake, still waiting when the new version
+    /// starts: processed with what was decided then, and the order state (moved then) left alone.
+    @Test func anEventDecidedAtIntakeByAnEarlierVersionIsNotDecidedAgain() async throws {
+        let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
+        let dispatched = Fixtures.sample("armada", "dispatched.json")
+        let delivered = Array(
+            String(decoding: dispatched, as: UTF8.self)
+                .replacingOccurrences(of: "\"status\": \"dispatched\"", with: "\"status\": \"delivered\"").utf8)
+        _ = try await store.record(incoming("armada", body: dispatched))
+        try await ContractFixtures.decideWaiting(store)
+        guard case .accepted(let summary) = try await store.record(incoming("armada", body: delivered)) else {
+            Issue.record("not accepted")
+            return
+        }
+        // As the earlier version left it: decided, the order moved at intake.
+        try await store.pool.write { db in
+            try db.execute(
+                sql: "UPDATE events SET undecided = 0, previous_status = 'dispatched' WHERE id = ?",
+                arguments: [summary.id])
+            try db.execute(sql: "UPDATE orders SET status = 'delivered', event_id = ?", arguments: [summary.id])
+        }
+        let decided = try await ContractFixtures.decideWaiting(store)
+        #expect(decided.count == 1)
+        #expect(decided.first?.decision == nil)
+        #expect(decided.first?.ruleEvent?.order.previousStatus == "dispatched")
+        #expect(try await store.event(id: summary.id)?.stale == false)
+        #expect(try await store.orderState(provider: "armada", reference: "EAA6CAC9D5")?.status == "delivered")
         try await store.close()
     }
 }

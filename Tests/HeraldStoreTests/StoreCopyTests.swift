@@ -21,6 +21,7 @@ struct StoreCopyTests {
         let store = try SQLiteStore(path: path)
         let later = Date().addingTimeInterval(86_400)
         let pruned = try await F.recordedEventID(store, reference: "ORD-1")
+        try await F.decideWaiting(store)
         _ = try await store.completeProcessing(
             eventID: pruned, messages: [F.message("k-old", eventID: pruned, state: .sent)], at: F.now)
         let body = Fixtures.codPayload(reference: "ORD-2", from: "out_for_delivery", to: "delivered")
@@ -30,6 +31,7 @@ struct StoreCopyTests {
         let stale = Fixtures.codPayload(
             reference: "ORD-2", from: "prepared", to: "out_for_delivery", timestamp: "2026-05-01T12:00:00+02:00")
         _ = try await store.record(F.incoming("cod-fulfillment", body: stale))
+        try await F.decideWaiting(store)
         let event = summary.id
         var sent = F.message("k-sent", eventID: event, reference: "ORD-2")
         sent.createdAt = later

@@ -187,7 +187,7 @@ struct SuppressionStoreTests {
         let request = Fixtures.request(
             provider: "cod-fulfillment", body: Fixtures.sample("cod-fulfillment", "delivered.json"))
         let outcome = try await store.record(
-            IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile))
+            IncomingEvent(request: request, profile: profile))
         guard case .accepted(let summary) = outcome else { throw StoreError("not accepted: \(outcome)") }
         return summary.id
     }

@@ -34,7 +34,7 @@ struct StoreBench {
             let request = WebhookRequest(
                 provider: "cod-fulfillment", headers: [HeaderField(name: "X-Webhook-Signature", value: String(repeating: "a", count: 64))],
                 body: body, receivedAt: Date())
-            return IncomingEvent(request: request, normalized: profile.normalize(request), profile: profile)
+            return IncomingEvent(request: request, profile: profile)
         }
         // The store's services run as in `herald serve`: the group committer's writer among them.
         try await withThrowingTaskGroup(of: Void.self) { services in

@@ -72,14 +72,18 @@ extension ProviderProfile {
         "sha256:" + Hex.encode(SHA256.hash(data: body))
     }
 
-    func canonicalEvent(from body: JSONValue, request: WebhookRequest, problems: inout [String]) -> CanonicalEvent {
-        func text(_ field: CanonicalField) -> String? {
-            guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else {
-                return nil
-            }
-            let trimmed = Self.trimmed(s)
-            return trimmed.isEmpty ? nil : trimmed
+    /// The trimmed text the profile maps to `field`; nil when absent or blank. Intake's keys and
+    /// the full event read it the same way, so both name the same order.
+    func text(of field: CanonicalField, in request: WebhookRequest, body: JSONValue) -> String? {
+        guard let value = fields[field]?.value(in: request, body: body), let s = value.scalarText else {
+            return nil
         }
+        let trimmed = Self.trimmed(s)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func canonicalEvent(from body: JSONValue, request: WebhookRequest, problems: inout [String]) -> CanonicalEvent {
+        func text(_ field: CanonicalField) -> String? { self.text(of: field, in: request, body: body) }
         func date(_ field: CanonicalField) -> Date? {
             guard let raw = text(field) else { return nil }
             guard let date = Timestamp.parse(raw, defaultTimeZone: timeZone) else {

@@ -51,7 +51,7 @@ extension PostgresStore {
         var columns: [(name: String, kind: CopiedKind)]
     }
 
-    /// Every table, parents before children; columns as of SQLite's v10 and PostgreSQL's v2.
+    /// Every table, parents before children; columns as of SQLite's v13 and PostgreSQL's v6.
     static let copiedTables: [CopiedTable] = [
         CopiedTable(
             name: "events", pageKey: "id", identity: true,
@@ -61,6 +61,7 @@ extension PostgresStore {
                 ("event", .text), ("order_reference", .text), ("status", .text), ("previous_status", .text),
                 ("occurred_at", .real), ("parse_error", .text), ("stale", .bool), ("deliveries", .int4),
                 ("processed_at", .real), ("field_problems", .text), ("inherited", .text), ("redacted_at", .real),
+                ("undecided", .bool),
             ]),
         CopiedTable(
             name: "orders", pageKey: "rowid", identity: false,

@@ -3,12 +3,8 @@ import HeraldCore
 import Logging
 import PostgresNIO
 
-/// Intake's events: recorded with their order state in one transaction, then processed into the outbox.
+/// Intake's events: recorded undecided, then processed into the outbox with their order state.
 extension PostgresStore {
-    /// The first key of the advisory locks that serialize writers of one order ("ORDR"); the
-    /// second is the hash of its provider and reference.
-    static let orderLockSpace: Int32 = 0x4F52_4452
-
     public func record(_ event: IncomingEvent) async throws -> RecordOutcome {
         guard !isClosedNow else { throw StoreError.closed }
         do {
@@ -21,28 +17,7 @@ extension PostgresStore {
         }
     }
 
-    /// Locks the orders `batch` moves until the transaction ends, so that two transactions
-    /// (another instance's, or this one's outside the group committer) recording events of one
-    /// order decide its state one after the other. An advisory lock rather than `SELECT … FOR
-    /// UPDATE`: it also holds for an order that has no row yet. Taken in one order (by key), so
-    /// two batches never wait for each other's locks.
-    static func lockOrders(of batch: [IncomingEvent], on connection: BoundedConnection, logger: Logger)
-        async throws
-    {
-        let keys = batch.compactMap { event -> String? in
-            guard let reference = event.event?.order.reference ?? event.orderReference else { return nil }
-            return event.provider + "\u{1F}" + reference
-        }
-        guard !keys.isEmpty else { return }
-        _ = try await connection.query(
-            """
-            SELECT pg_advisory_xact_lock(\(orderLockSpace), h)
-            FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(keys)::text[]) AS k ORDER BY h) AS locks
-            """, logger: logger
-        )
-    }
-
-    /// Inserts one event inside the batch's transaction and moves the order state forward.
+    /// Inserts one event, undecided, inside the batch's transaction.
     static func insert(_ event: IncomingEvent, on connection: BoundedConnection, logger: Logger) async throws
         -> RecordOutcome
     {
@@ -50,13 +25,11 @@ extension PostgresStore {
         let inserted = try await connection.query(
             """
             INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
-                                event, order_reference, status, previous_status, occurred_at, parse_error,
-                                field_problems)
+                                event, order_reference, status, parse_error, undecided)
             VALUES (\(event.provider), \(event.dedupeKey), \(event.deliveryID),
                     \(event.receivedAt.timeIntervalSince1970), \(event.remoteAddress), \(headers),
                     \(ByteBuffer(bytes: event.body)), \(event.eventName),
-                    \(event.orderReference), \(event.status), \(event.previousStatus),
-                    \(event.occurredAt?.timeIntervalSince1970), \(event.parseError), \(event.fieldProblems))
+                    \(event.orderReference), \(event.status), \(event.parseError), TRUE)
             ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + 1
             RETURNING id, deliveries
             """, logger: logger
@@ -64,41 +37,7 @@ extension PostgresStore {
         guard let first = inserted.first else { throw StoreError("the event was not stored") }
         let (id, deliveries) = try first.decode((Int64, Int).self)
         guard deliveries == 1 else { return .duplicate(id: id) }
-        guard let canonical = event.event, let profile = event.profile, let reference = canonical.order.reference,
-            canonical.order.status != nil, event.parseError == nil
-        else {
-            return .accepted(StoredEventSummary(id: id, previousStatus: event.previousStatus, stale: false))
-        }
-        let known = try await connection.query(
-            "SELECT * FROM orders WHERE provider = \(event.provider) AND reference = \(reference)", logger: logger
-        ).first.map(Self.orderState)
-        let source = ValueSource(from: "stored event \(id)", event: event.eventName)
-        let decision = OrderDecision.decide(canonical, profile: profile, known: known, source: source)
-        if decision.stale {
-            try await connection.query("UPDATE events SET stale = TRUE WHERE id = \(id)", logger: logger)
-        } else if decision.previousStatus != event.previousStatus || !decision.inherited.isEmpty {
-            let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
-            try await connection.query(
-                """
-                UPDATE events SET previous_status = \(decision.previousStatus), inherited = \(inherited)
-                WHERE id = \(id)
-                """, logger: logger)
-        }
-        if var state = decision.newState {
-            if !decision.stale { state.eventID = id }
-            let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
-            try await connection.query(
-                """
-                INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
-                VALUES (\(event.provider), \(state.reference), \(state.status),
-                        \(state.occurredAt?.timeIntervalSince1970), \(state.eventID ?? id),
-                        \(event.receivedAt.timeIntervalSince1970), \(remembered))
-                ON CONFLICT (provider, reference) DO UPDATE SET
-                    status = excluded.status, occurred_at = excluded.occurred_at,
-                    event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
-                """, logger: logger)
-        }
-        return .accepted(StoredEventSummary(id: id, previousStatus: decision.previousStatus, stale: decision.stale))
+        return .accepted(StoredEventSummary(id: id))
     }
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
@@ -166,20 +105,23 @@ extension PostgresStore {
 
     /// The same for a batch of events, in one transaction; returns, per event, whether each of its
     /// messages was inserted.
-    public func completeProcessing(_ batch: [(eventID: Int64, messages: [OutboxMessage])], at now: Date) async throws
-        -> [[Bool]]
-    {
+    public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
         return try await transaction { connection in
             var inserted: [[Bool]] = []
-            for (eventID, messages) in batch {
+            for completion in batch {
                 var flags: [Bool] = []
-                for message in messages {
+                for message in completion.messages {
                     flags.append(try await Self.insertMessage(message, on: connection, logger: logger) != nil)
                 }
+                if let decision = completion.decision {
+                    try await Self.store(
+                        decision.storableInPostgres, eventID: completion.eventID, at: now, on: connection,
+                        logger: logger)
+                }
                 try await connection.query(
-                    "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(eventID)",
+                    "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(completion.eventID)",
                     logger: logger)
                 inserted.append(flags)
             }
@@ -188,6 +130,37 @@ extension PostgresStore {
             }
             return inserted
         }
+    }
+
+    /// Stores what the processor decided for an undecided event and moves its order's state,
+    /// unless another instance completed the event meanwhile (its claim's lease ran out): the
+    /// claims hand one order's events out one at a time, so the state it read is still current.
+    static func store(
+        _ decision: EventDecision, eventID: Int64, at now: Date, on connection: BoundedConnection, logger: Logger
+    ) async throws {
+        let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
+        let updated = try await connection.query(
+            """
+            UPDATE events SET event = \(decision.eventName), status = \(decision.status),
+                              previous_status = \(decision.previousStatus),
+                              occurred_at = \(decision.occurredAt?.timeIntervalSince1970),
+                              parse_error = \(decision.parseError), field_problems = \(decision.fieldProblems),
+                              stale = \(decision.stale), inherited = \(inherited), undecided = FALSE
+            WHERE id = \(eventID) AND undecided
+            RETURNING id
+            """, logger: logger
+        )
+        guard updated.first != nil, let state = decision.order else { return }
+        let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
+        try await connection.query(
+            """
+            INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+            VALUES (\(state.provider), \(state.reference), \(state.status), \(state.occurredAt?.timeIntervalSince1970),
+                    \(state.eventID ?? eventID), \(now.timeIntervalSince1970), \(remembered))
+            ON CONFLICT (provider, reference) DO UPDATE SET
+                status = excluded.status, occurred_at = excluded.occurred_at,
+                event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
+            """, logger: logger)
     }
 }
 

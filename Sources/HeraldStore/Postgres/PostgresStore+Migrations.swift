@@ -160,6 +160,9 @@ extension PostgresStore {
                 "CREATE INDEX receipts_sender ON receipts(sender) WHERE kind = 'reply'",
             ]
         ),
+        // Intake stores an event undecided (its keys and raw body); the processor normalizes it and
+        // decides its order's state, then clears the mark. Events stored before were decided at intake.
+        ("v6-undecided-events", ["ALTER TABLE events ADD COLUMN undecided BOOLEAN NOT NULL DEFAULT FALSE"]),
     ]
 
     /// Applies the migrations not applied yet, in one transaction holding `migrationLock`: a second

@@ -36,7 +36,7 @@ extension PostgresStore {
             fieldProblems: try column("field_problems"), stale: try column("stale"),
             deliveries: try column("deliveries"), processedAt: try column.optionalDate("processed_at"),
             inherited: RememberedValue.values(fromJSON: try column("inherited", as: String?.self)),
-            redactedAt: try column.optionalDate("redacted_at"))
+            redactedAt: try column.optionalDate("redacted_at"), undecided: try column("undecided"))
     }
 
     static func orderState(_ row: PostgresRow) throws -> OrderState {

@@ -26,16 +26,26 @@ extension IncomingEvent {
         event.eventName = eventName.storableInPostgres
         event.orderReference = orderReference.storableInPostgres
         event.status = status.storableInPostgres
-        event.previousStatus = previousStatus.storableInPostgres
         event.parseError = parseError.storableInPostgres
-        event.fieldProblems = fieldProblems.storableInPostgres
-        if var canonical = event.event {
-            canonical.order.reference = canonical.order.reference.storableInPostgres
-            canonical.order.status = canonical.order.status.storableInPostgres
-            canonical.order.previousStatus = canonical.order.previousStatus.storableInPostgres
-            event.event = canonical
-        }
         return event
+    }
+}
+
+extension EventDecision {
+    var storableInPostgres: EventDecision {
+        var decision = self
+        decision.eventName = eventName.storableInPostgres
+        decision.status = status.storableInPostgres
+        decision.previousStatus = previousStatus.storableInPostgres
+        decision.parseError = parseError.storableInPostgres
+        decision.fieldProblems = fieldProblems.storableInPostgres
+        if var order {
+            order.provider = order.provider.storableInPostgres
+            order.reference = order.reference.storableInPostgres
+            order.status = order.status.storableInPostgres
+            decision.order = order
+        }
+        return decision
     }
 }
 

@@ -88,7 +88,6 @@ public final class PostgresStore: Store {
                     // retries); a commit that happened all the same makes the retry a duplicate.
                     let outcomes = try await Self.transaction(client, limit: operationTimeout, logger: logger) {
                         connection in
-                        try await Self.lockOrders(of: batch, on: connection, logger: logger)
                         var outcomes: [RecordOutcome] = []
                         for event in batch {
                             outcomes.append(try await Self.insert(event, on: connection, logger: logger))
