@@ -51,6 +51,29 @@ struct PostgresStoreTests {
         try await store.close()
     }
 
+    /// A batch of the group committer is one statement: an event twice in it is stored once and
+    /// counted twice, one stored before is a duplicate, and the body comes back byte for byte.
+    @Test func aBatchStoresEachEventOnceAndCountsEveryDelivery() async throws {
+        let store = try await PostgresTestDatabase.open()
+        let earlier = try incoming("cod-fulfillment", body: Fixtures.codPayload(reference: "B-1", from: "a", to: "b"))
+        guard case .accepted(let stored) = try await store.record(earlier) else { throw StoreError("not accepted") }
+        var binary = try incoming("cod-fulfillment", body: Fixtures.codPayload(reference: "B-2", from: "a", to: "b"))
+        binary.body += [0, 0xFF, 0xC3]  // not JSON any more: kept as received all the same
+        let batch = [binary, earlier, binary]
+        let (channel, logger) = (store.channel, store.logger)
+        let outcomes = try await store.withConnection { connection in
+            try await PostgresStore.insert(batch, channel: channel, on: connection, logger: logger)
+        }
+        guard case .accepted(let new) = outcomes[0] else { throw StoreError("not accepted: \(outcomes)") }
+        #expect(outcomes == [.accepted(new), .duplicate(id: stored.id), .duplicate(id: new.id)])
+        #expect(new.id > stored.id)
+        let events = try await store.events(EventQuery())
+        #expect(events.map(\.deliveries) == [2, 2])
+        #expect(events.first?.body == binary.body)
+        #expect(events.first?.undecided == true)
+        try await store.close()
+    }
+
     /// Two instances migrating one empty database at once: the advisory lock lets one create the
     /// tables and the other find them.
     @Test func instancesStartingTogetherMigrateOnce() async throws {

@@ -17,27 +17,69 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts one event, undecided, inside the batch's transaction.
-    static func insert(_ event: IncomingEvent, on connection: BoundedConnection, logger: Logger) async throws
-        -> RecordOutcome
+    /// Inserts a batch of events, undecided, in one statement, and tells the other instances
+    /// (`eventsRecorded`); returns each event's outcome, in order. An event whose dedupe key is
+    /// stored already, or came earlier in the batch, is a duplicate: its deliveries are counted.
+    static func insert(_ batch: [IncomingEvent], channel: String, on connection: BoundedConnection, logger: Logger)
+        async throws -> [RecordOutcome]
     {
-        let headers = StoredHeaders.text(event.headers)
-        let inserted = try await connection.query(
+        guard !batch.isEmpty else { return [] }
+        var counts: [EventKey: Int] = [:]
+        for event in batch { counts[EventKey(event), default: 0] += 1 }
+        var rows = PostgresRecordSet()
+        var added: Set<EventKey> = []
+        for event in batch where added.insert(EventKey(event)).inserted {
+            rows.append([
+                ("provider", .text(event.provider)), ("dedupe_key", .text(event.dedupeKey)),
+                ("delivery_id", .text(event.deliveryID)), ("received_at", .real(event.receivedAt.timeIntervalSince1970)),
+                ("remote_address", .text(event.remoteAddress)), ("headers", .text(StoredHeaders.text(event.headers))),
+                ("body", .text(Data(event.body).base64EncodedString())), ("event", .text(event.eventName)),
+                ("order_reference", .text(event.orderReference)), ("status", .text(event.status)),
+                ("parse_error", .text(event.parseError)), ("n", .integer(Int64(counts[EventKey(event)] ?? 1))),
+            ])
+        }
+        // A new row starts with the batch's deliveries of it: more means it was stored before.
+        let returned = try await connection.query(
             """
-            INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
-                                event, order_reference, status, parse_error, undecided)
-            VALUES (\(event.provider), \(event.dedupeKey), \(event.deliveryID),
-                    \(event.receivedAt.timeIntervalSince1970), \(event.remoteAddress), \(headers),
-                    \(ByteBuffer(bytes: event.body)), \(event.eventName),
-                    \(event.orderReference), \(event.status), \(event.parseError), TRUE)
-            ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + 1
-            RETURNING id, deliveries
-            """, logger: logger
-        )
-        guard let first = inserted.first else { throw StoreError("the event was not stored") }
-        let (id, deliveries) = try first.decode((Int64, Int).self)
-        guard deliveries == 1 else { return .duplicate(id: id) }
-        return .accepted(StoredEventSummary(id: id))
+            WITH stored AS (
+                INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
+                                    event, order_reference, status, parse_error, undecided, deliveries)
+                SELECT d.provider, d.dedupe_key, d.delivery_id, d.received_at, d.remote_address, d.headers,
+                       decode(d.body, 'base64'), d.event, d.order_reference, d.status, d.parse_error, TRUE, d.n
+                FROM json_to_recordset(\(rows.json)::json) AS d (
+                    provider text, dedupe_key text, delivery_id text, received_at float8, remote_address text,
+                    headers text, body text, event text, order_reference text, status text, parse_error text, n int4)
+                ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries
+                RETURNING id, deliveries, provider, dedupe_key
+            )
+            SELECT s.id, s.deliveries, s.provider, s.dedupe_key FROM stored AS s
+            CROSS JOIN (SELECT pg_notify(\(channel), \(StoreChange.eventsRecorded.rawValue))) AS told
+            """, logger: logger)
+        var stored: [EventKey: (id: Int64, deliveries: Int)] = [:]
+        for row in returned {
+            let (id, deliveries, provider, dedupeKey) = try row.decode((Int64, Int, String, String).self)
+            stored[EventKey(provider: provider, dedupeKey: dedupeKey)] = (id, deliveries)
+        }
+        var firsts: Set<EventKey> = []
+        return try batch.map { event in
+            let key = EventKey(event)
+            guard let row = stored[key] else { throw StoreError("the event was not stored") }
+            let new = row.deliveries == counts[key] && firsts.insert(key).inserted
+            return new ? .accepted(StoredEventSummary(id: row.id)) : .duplicate(id: row.id)
+        }
+    }
+
+    /// An event as the inbox deduplicates it.
+    struct EventKey: Hashable {
+        var provider: String
+        var dedupeKey: String
+
+        init(provider: String, dedupeKey: String) {
+            self.provider = provider
+            self.dedupeKey = dedupeKey
+        }
+
+        init(_ event: IncomingEvent) { self.init(provider: event.provider, dedupeKey: event.dedupeKey) }
     }
 
     public func events(_ query: EventQuery) async throws -> [StoredEvent] {
@@ -104,59 +146,87 @@ extension PostgresStore {
     }
 
     /// The same for a batch of events, in one transaction; returns, per event, whether each of its
-    /// messages was inserted.
+    /// messages was inserted. Four statements whatever the batch's size: the messages, the
+    /// decisions, the orders they move, the events marked processed.
     public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
         return try await transaction { connection in
-            var inserted: [[Bool]] = []
-            for completion in batch {
-                var flags: [Bool] = []
-                for message in completion.messages {
-                    flags.append(try await Self.insertMessage(message, on: connection, logger: logger) != nil)
-                }
-                if let decision = completion.decision {
-                    try await Self.store(
-                        decision.storableInPostgres, eventID: completion.eventID, at: now, on: connection,
-                        logger: logger)
-                }
-                try await connection.query(
-                    "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = \(completion.eventID)",
-                    logger: logger)
-                inserted.append(flags)
+            let ids = try await Self.insertMessages(batch.flatMap(\.messages), on: connection, logger: logger)
+            let decided = batch.compactMap { completion in
+                completion.decision.map { (eventID: completion.eventID, decision: $0.storableInPostgres) }
             }
-            if inserted.joined().contains(true) {
+            try await Self.store(decided, at: now, on: connection, logger: logger)
+            let eventIDs = batch.map(\.eventID)
+            try await connection.query(
+                "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = ANY(\(eventIDs)::int8[])",
+                logger: logger)
+            var inserted: [[Bool]] = []
+            var next = ids.makeIterator()
+            for completion in batch {
+                inserted.append(completion.messages.map { _ in next.next()! != nil })
+            }
+            if ids.contains(where: { $0 != nil }) {
                 try await Self.notify(.messagesQueued, channel: self.channel, on: connection, logger: logger)
             }
             return inserted
         }
     }
 
-    /// Stores what the processor decided for an undecided event and moves its order's state,
-    /// unless another instance completed the event meanwhile (its claim's lease ran out): the
-    /// claims hand one order's events out one at a time, so the state it read is still current.
+    /// Stores what the processor decided for undecided events and moves their orders' states,
+    /// except for an event another instance completed meanwhile (its claim's lease ran out): the
+    /// claims hand one order's events out one at a time, so the states read are still current.
     static func store(
-        _ decision: EventDecision, eventID: Int64, at now: Date, on connection: BoundedConnection, logger: Logger
+        _ decided: [(eventID: Int64, decision: EventDecision)], at now: Date, on connection: BoundedConnection,
+        logger: Logger
     ) async throws {
-        let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
+        guard !decided.isEmpty else { return }
+        var events = PostgresRecordSet()
+        for (eventID, decision) in decided {
+            let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
+            events.append([
+                ("id", .integer(eventID)), ("event", .text(decision.eventName)), ("status", .text(decision.status)),
+                ("previous_status", .text(decision.previousStatus)),
+                ("occurred_at", .real(decision.occurredAt?.timeIntervalSince1970)),
+                ("parse_error", .text(decision.parseError)), ("field_problems", .text(decision.fieldProblems)),
+                ("stale", .bool(decision.stale)), ("inherited", .text(inherited)),
+            ])
+        }
         let updated = try await connection.query(
             """
-            UPDATE events SET event = \(decision.eventName), status = \(decision.status),
-                              previous_status = \(decision.previousStatus),
-                              occurred_at = \(decision.occurredAt?.timeIntervalSince1970),
-                              parse_error = \(decision.parseError), field_problems = \(decision.fieldProblems),
-                              stale = \(decision.stale), inherited = \(inherited), undecided = FALSE
-            WHERE id = \(eventID) AND undecided
-            RETURNING id
-            """, logger: logger
-        )
-        guard updated.first != nil, let state = decision.order else { return }
-        let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
+            UPDATE events AS e SET event = d.event, status = d.status, previous_status = d.previous_status,
+                occurred_at = d.occurred_at, parse_error = d.parse_error, field_problems = d.field_problems,
+                stale = d.stale, inherited = d.inherited, undecided = FALSE
+            FROM json_to_recordset(\(events.json)::json) AS d (
+                id int8, event text, status text, previous_status text, occurred_at float8, parse_error text,
+                field_problems text, stale bool, inherited text)
+            WHERE e.id = d.id AND e.undecided
+            RETURNING e.id
+            """, logger: logger)
+        let stored = Set(try updated.map { try $0.decode(Int64.self) })
+        // One state per order (a claim holds one event per order; were there two, the later wins).
+        var states: [OrderKey: (eventID: Int64, state: OrderState)] = [:]
+        for (eventID, decision) in decided where stored.contains(eventID) {
+            guard let state = decision.order else { continue }
+            let key = OrderKey(provider: state.provider, reference: state.reference)
+            if (states[key]?.eventID ?? .min) < eventID { states[key] = (eventID, state) }
+        }
+        guard !states.isEmpty else { return }
+        var orders = PostgresRecordSet()
+        for (eventID, state) in states.values.sorted(by: { $0.eventID < $1.eventID }) {
+            let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
+            orders.append([
+                ("provider", .text(state.provider)), ("reference", .text(state.reference)),
+                ("status", .text(state.status)), ("occurred_at", .real(state.occurredAt?.timeIntervalSince1970)),
+                ("event_id", .integer(state.eventID ?? eventID)), ("remembered", .text(remembered)),
+            ])
+        }
         try await connection.query(
             """
             INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
-            VALUES (\(state.provider), \(state.reference), \(state.status), \(state.occurredAt?.timeIntervalSince1970),
-                    \(state.eventID ?? eventID), \(now.timeIntervalSince1970), \(remembered))
+            SELECT o.provider, o.reference, o.status, o.occurred_at, o.event_id, \(now.timeIntervalSince1970), o.remembered
+            FROM json_to_recordset(\(orders.json)::json) AS o (
+                provider text, reference text, status text, occurred_at float8, event_id int8, remembered text)
             ON CONFLICT (provider, reference) DO UPDATE SET
                 status = excluded.status, occurred_at = excluded.occurred_at,
                 event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
@@ -165,28 +235,58 @@ extension PostgresStore {
 }
 
 extension PostgresStore {
-    /// Inserts `message` into the outbox unless its key is there already, or is in `pruned_keys` (a
-    /// message pruned in the SQLite file `herald copy` brought over: it went out once); returns its
-    /// id, nil when not inserted. The one outbox insert: planning and a receipt's fallback both go
+    /// Inserts `messages` into the outbox, in one statement, except those whose key is there
+    /// already, or is in `pruned_keys` (a message pruned in the SQLite file `herald copy` brought
+    /// over: it went out once); returns each one's id, nil when not inserted (a key twice in
+    /// `messages`: the first). The one outbox insert: planning and a receipt's fallback both go
     /// through it.
-    static func insertMessage(_ message: OutboxMessage, on connection: BoundedConnection, logger: Logger)
-        async throws -> Int64?
+    static func insertMessages(_ messages: [OutboxMessage], on connection: BoundedConnection, logger: Logger)
+        async throws -> [Int64?]
     {
-        let message = message.storableInPostgres
-        return try await connection.query(
+        guard !messages.isEmpty else { return [] }
+        var rows = PostgresRecordSet()
+        for original in messages {
+            let message = original.storableInPostgres
+            rows.append([
+                ("idempotency_key", .text(message.idempotencyKey)), ("event_id", .integer(message.eventID)),
+                ("provider", .text(message.provider)), ("order_reference", .text(message.orderReference)),
+                ("rule", .text(message.rule)), ("channel", .text(message.channel)),
+                ("recipient", .text(message.recipient)), ("locale", .text(message.locale)),
+                ("text", .text(message.text)), ("encoding", .text(message.encoding)),
+                ("segments", .integer(message.segments.map(Int64.init))), ("state", .text(message.state.rawValue)),
+                ("next_attempt_at", .real(message.nextAttemptAt?.timeIntervalSince1970)),
+                ("last_error", .text(message.lastError)), ("created_at", .real(message.createdAt.timeIntervalSince1970)),
+                ("whatsapp", .text(message.whatsapp?.json)),
+            ])
+        }
+        let returned = try await connection.query(
             """
             INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
                                   locale, text, encoding, segments, state, next_attempt_at, last_error, created_at,
                                   whatsapp)
-            SELECT \(message.idempotencyKey), \(message.eventID), \(message.provider), \(message.orderReference),
-                   \(message.rule), \(message.channel), \(message.recipient), \(message.locale), \(message.text),
-                   \(message.encoding), \(message.segments), \(message.state.rawValue),
-                   \(message.nextAttemptAt?.timeIntervalSince1970), \(message.lastError),
-                   \(message.createdAt.timeIntervalSince1970), \(message.whatsapp?.json)
-            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys WHERE idempotency_key = \(message.idempotencyKey))
+            SELECT m.idempotency_key, m.event_id, m.provider, m.order_reference, m.rule, m.channel, m.recipient,
+                   m.locale, m.text, m.encoding, m.segments, m.state, m.next_attempt_at, m.last_error,
+                   m.created_at, m.whatsapp
+            FROM json_to_recordset(\(rows.json)::json) AS m (
+                idempotency_key text, event_id int8, provider text, order_reference text, rule text, channel text,
+                recipient text, locale text, text text, encoding text, segments int4, state text,
+                next_attempt_at float8, last_error text, created_at float8, whatsapp text)
+            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys AS p WHERE p.idempotency_key = m.idempotency_key)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-            """, logger: logger
-        ).first?.decode(Int64.self)
+            RETURNING id, idempotency_key
+            """, logger: logger)
+        var ids: [String: Int64] = [:]
+        for row in returned {
+            let (id, key) = try row.decode((Int64, String).self)
+            ids[key] = id
+        }
+        // The first message of each inserted key gets its id; a later one with the same key was not inserted.
+        return messages.map { ids.removeValue(forKey: $0.storableInPostgres.idempotencyKey) }
+    }
+
+    static func insertMessage(_ message: OutboxMessage, on connection: BoundedConnection, logger: Logger)
+        async throws -> Int64?
+    {
+        try await insertMessages([message], on: connection, logger: logger)[0]
     }
 }

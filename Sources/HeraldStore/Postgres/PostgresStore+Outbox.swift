@@ -76,28 +76,42 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         let logger = self.logger
         let moment = now.timeIntervalSince1970
+        var rows = PostgresRecordSet()
+        for (messageID, received, refundAttempt) in updates {
+            let update = received.storableInPostgres
+            rows.append([
+                ("id", .integer(messageID)), ("state", .text(update.state.rawValue)),
+                ("next_attempt_at", .real(update.nextAttemptAt?.timeIntervalSince1970)),
+                ("last_error", .text(update.lastError)), ("provider_message_id", .text(update.providerMessageID)),
+                ("channel", .text(update.channel)), ("recipient", .text(update.recipient)),
+                ("refund", .integer(refundAttempt ? 1 : 0)),
+            ])
+        }
+        guard !rows.isEmpty else { return }
+        // One statement for the batch's outcomes (a receipt that came first keeps its state).
+        let statement: PostgresQuery = """
+            UPDATE messages AS m SET state = CASE WHEN m.state IN ('delivered', 'undelivered', 'read')
+                    THEN m.state ELSE u.state END,
+                next_attempt_at = u.next_attempt_at, last_error = u.last_error,
+                provider_message_id = COALESCE(u.provider_message_id, m.provider_message_id),
+                channel = COALESCE(u.channel, m.channel), recipient = COALESCE(u.recipient, m.recipient),
+                lease_expires_at = NULL,
+                sent_at = CASE WHEN u.state = 'sent' THEN \(moment) ELSE m.sent_at END,
+                attempts = m.attempts - u.refund
+            FROM json_to_recordset(\(rows.json)::json) AS u (
+                id int8, state text, next_attempt_at float8, last_error text, provider_message_id text,
+                channel text, recipient text, refund int4)
+            WHERE m.id = u.id
+            """
+        // Numbers the provider said opted out, in the transaction that records the outcome.
+        let suppressions = updates.compactMap { $0.update.suppression }
+        guard !suppressions.isEmpty else {
+            _ = try await self.rows(statement)
+            return
+        }
         try await transaction { connection in
-            for (messageID, received, refundAttempt) in updates {
-                let update = received.storableInPostgres
-                let state = update.state.rawValue
-                try await connection.query(
-                    """
-                    UPDATE messages SET state = CASE WHEN state IN ('delivered', 'undelivered', 'read')
-                            THEN state ELSE \(state) END,
-                        next_attempt_at = \(update.nextAttemptAt?.timeIntervalSince1970),
-                        last_error = \(update.lastError),
-                        provider_message_id = COALESCE(\(update.providerMessageID), provider_message_id),
-                        channel = COALESCE(\(update.channel), channel),
-                        recipient = COALESCE(\(update.recipient), recipient), lease_expires_at = NULL,
-                        sent_at = CASE WHEN \(state) = 'sent' THEN \(moment) ELSE sent_at END,
-                        attempts = attempts - \(refundAttempt ? 1 : 0)
-                    WHERE id = \(messageID)
-                    """, logger: logger)
-            }
-            // Numbers the provider said opted out, in the transaction that records the outcome.
-            for suppression in updates.compactMap({ $0.update.suppression }) {
-                try await Self.add(suppression, on: connection, logger: logger)
-            }
+            try await connection.query(statement, logger: logger)
+            for suppression in suppressions { try await Self.add(suppression, on: connection, logger: logger) }
         }
     }
 

@@ -86,16 +86,9 @@ public final class PostgresStore: Store {
                 do {
                     // Past the timeout the callers hear of a failure (intake answers 503, the sender
                     // retries); a commit that happened all the same makes the retry a duplicate.
-                    let outcomes = try await Self.transaction(client, limit: operationTimeout, logger: logger) {
-                        connection in
-                        var outcomes: [RecordOutcome] = []
-                        for event in batch {
-                            outcomes.append(try await Self.insert(event, on: connection, logger: logger))
-                        }
-                        if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) {
-                            try await Self.notify(.eventsRecorded, channel: channel, on: connection, logger: logger)
-                        }
-                        return outcomes
+                    // One statement, atomic on its own: no BEGIN and COMMIT round trips.
+                    let outcomes = try await Self.withConnection(client, limit: operationTimeout) { connection in
+                        try await Self.insert(batch, channel: channel, on: connection, logger: logger)
                     }
                     transactions.value.add(1, ordering: .relaxed)
                     return outcomes
