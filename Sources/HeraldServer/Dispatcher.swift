@@ -70,9 +70,18 @@ public struct Dispatcher: Sendable {
     /// Claims the messages due now and sends them, `concurrency` at a time; returns how many it handled.
     @discardableResult
     public func dispatchDue() async throws -> Int {
+        try await dispatchRound().handled
+    }
+
+    /// One round: lookups and sends claimed, done and recorded. `more` when work may be left: a
+    /// full claim, or a message due again at once (a fallback, a lookup that found nothing);
+    /// otherwise the loop waits for a wakeup (messages queued, here or by another instance) or its
+    /// poll, rather than ask again at once for what a claim that was not full already said is not
+    /// there (on PostgreSQL two statements per round).
+    func dispatchRound() async throws -> (handled: Int, more: Bool) {
         let lookups = try await store.claimLookups(now: clock(), limit: concurrency, lease: lease)
         let claimed = try await store.claimDue(now: clock(), limit: concurrency, lease: lease)
-        guard !claimed.isEmpty || !lookups.isEmpty else { return 0 }
+        guard !claimed.isEmpty || !lookups.isEmpty else { return (0, false) }
         let suppressions = claimed.isEmpty ? nil : await suppressionSnapshot(for: claimed.map(\.message))
         let updates = await withTaskGroup(of: (OutboxMessage, DeliveryUpdate, Bool).self) { group in
             for message in lookups {
@@ -84,7 +93,10 @@ public struct Dispatcher: Sendable {
             return await group.reduce(into: []) { $0.append($1) }
         }
         await record(updates)
-        return claimed.count + lookups.count
+        let now = clock()
+        let dueAgain = updates.contains { $0.1.state == .pending && ($0.1.nextAttemptAt ?? .distantFuture) <= now }
+        let full = claimed.count >= concurrency || lookups.count >= concurrency
+        return (claimed.count + lookups.count, full || dueAgain)
     }
 
     /// Resolves an `unknown` message by asking its provider: found → `sent` with its id; not
@@ -365,7 +377,8 @@ extension Dispatcher {
     /// messages whose time comes later (retries, quiet hours).
     public var service: WorkLoop {
         WorkLoop(name: "dispatcher", wakeup: wakeup, idleInterval: .milliseconds(250), logger: logger) {
-            try await dispatchDue()
+            let round = try await dispatchRound()
+            return round.more ? round.handled : 0
         }
     }
 }

@@ -126,6 +126,7 @@ extension PostgresStore {
             throw StoreError("\(path): not a Herald SQLite store (\(error))")
         }
         let logger = self.logger
+        defer { numberHashCache.invalidate() }  // the settings may bring the secret of forgotten numbers
         return try await Self.unwrapped {
             try await client.withTransaction(logger: logger) { connection in
                 let tables = Self.copiedTables.map(\.name).joined(separator: ", ")

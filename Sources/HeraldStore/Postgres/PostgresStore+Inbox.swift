@@ -31,7 +31,8 @@ extension PostgresStore {
         for event in batch where added.insert(EventKey(event)).inserted {
             rows.append([
                 ("provider", .text(event.provider)), ("dedupe_key", .text(event.dedupeKey)),
-                ("delivery_id", .text(event.deliveryID)), ("received_at", .real(event.receivedAt.timeIntervalSince1970)),
+                ("delivery_id", .text(event.deliveryID)),
+                ("received_at", .real(event.receivedAt.timeIntervalSince1970)),
                 ("remote_address", .text(event.remoteAddress)), ("headers", .text(StoredHeaders.text(event.headers))),
                 ("body", .text(Data(event.body).base64EncodedString())), ("event", .text(event.eventName)),
                 ("order_reference", .text(event.orderReference)), ("status", .text(event.status)),
@@ -145,105 +146,50 @@ extension PostgresStore {
         ).map(Self.storedEvent).sorted { $0.id < $1.id }
     }
 
-    /// The same for a batch of events, in one transaction; returns, per event, whether each of its
-    /// messages was inserted. Four statements whatever the batch's size: the messages, the
-    /// decisions, the orders they move, the events marked processed.
+    /// The same for a batch of events, in one statement whatever the batch's size (atomic on its
+    /// own: no BEGIN and COMMIT round trips); returns, per event, whether each of its messages was
+    /// inserted.
     public func completeProcessing(_ batch: [EventCompletion], at now: Date) async throws -> [[Bool]] {
         guard !isClosedNow else { throw StoreError.closed }
-        let logger = self.logger
-        return try await transaction { connection in
-            let ids = try await Self.insertMessages(batch.flatMap(\.messages), on: connection, logger: logger)
-            let decided = batch.compactMap { completion in
+        let messages = batch.flatMap(\.messages)
+        let query = Self.completion(
+            messages: messages,
+            decided: batch.compactMap { completion in
                 completion.decision.map { (eventID: completion.eventID, decision: $0.storableInPostgres) }
-            }
-            try await Self.store(decided, at: now, on: connection, logger: logger)
-            let eventIDs = batch.map(\.eventID)
-            try await connection.query(
-                "UPDATE events SET processed_at = \(now.timeIntervalSince1970) WHERE id = ANY(\(eventIDs)::int8[])",
-                logger: logger)
-            var inserted: [[Bool]] = []
-            var next = ids.makeIterator()
-            for completion in batch {
-                inserted.append(completion.messages.map { _ in next.next()! != nil })
-            }
-            if ids.contains(where: { $0 != nil }) {
-                try await Self.notify(.messagesQueued, channel: self.channel, on: connection, logger: logger)
-            }
-            return inserted
-        }
-    }
-
-    /// Stores what the processor decided for undecided events and moves their orders' states,
-    /// except for an event another instance completed meanwhile (its claim's lease ran out): the
-    /// claims hand one order's events out one at a time, so the states read are still current.
-    static func store(
-        _ decided: [(eventID: Int64, decision: EventDecision)], at now: Date, on connection: BoundedConnection,
-        logger: Logger
-    ) async throws {
-        guard !decided.isEmpty else { return }
-        var events = PostgresRecordSet()
-        for (eventID, decision) in decided {
-            let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
-            events.append([
-                ("id", .integer(eventID)), ("event", .text(decision.eventName)), ("status", .text(decision.status)),
-                ("previous_status", .text(decision.previousStatus)),
-                ("occurred_at", .real(decision.occurredAt?.timeIntervalSince1970)),
-                ("parse_error", .text(decision.parseError)), ("field_problems", .text(decision.fieldProblems)),
-                ("stale", .bool(decision.stale)), ("inherited", .text(inherited)),
-            ])
-        }
-        let updated = try await connection.query(
-            """
-            UPDATE events AS e SET event = d.event, status = d.status, previous_status = d.previous_status,
-                occurred_at = d.occurred_at, parse_error = d.parse_error, field_problems = d.field_problems,
-                stale = d.stale, inherited = d.inherited, undecided = FALSE
-            FROM json_to_recordset(\(events.json)::json) AS d (
-                id int8, event text, status text, previous_status text, occurred_at float8, parse_error text,
-                field_problems text, stale bool, inherited text)
-            WHERE e.id = d.id AND e.undecided
-            RETURNING e.id
-            """, logger: logger)
-        let stored = Set(try updated.map { try $0.decode(Int64.self) })
-        // One state per order (a claim holds one event per order; were there two, the later wins).
-        var states: [OrderKey: (eventID: Int64, state: OrderState)] = [:]
-        for (eventID, decision) in decided where stored.contains(eventID) {
-            guard let state = decision.order else { continue }
-            let key = OrderKey(provider: state.provider, reference: state.reference)
-            if (states[key]?.eventID ?? .min) < eventID { states[key] = (eventID, state) }
-        }
-        guard !states.isEmpty else { return }
-        var orders = PostgresRecordSet()
-        for (eventID, state) in states.values.sorted(by: { $0.eventID < $1.eventID }) {
-            let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
-            orders.append([
-                ("provider", .text(state.provider)), ("reference", .text(state.reference)),
-                ("status", .text(state.status)), ("occurred_at", .real(state.occurredAt?.timeIntervalSince1970)),
-                ("event_id", .integer(state.eventID ?? eventID)), ("remembered", .text(remembered)),
-            ])
-        }
-        try await connection.query(
-            """
-            INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
-            SELECT o.provider, o.reference, o.status, o.occurred_at, o.event_id, \(now.timeIntervalSince1970), o.remembered
-            FROM json_to_recordset(\(orders.json)::json) AS o (
-                provider text, reference text, status text, occurred_at float8, event_id int8, remembered text)
-            ON CONFLICT (provider, reference) DO UPDATE SET
-                status = excluded.status, occurred_at = excluded.occurred_at,
-                event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
-            """, logger: logger)
+            },
+            plain: batch.filter { $0.decision == nil }.map(\.eventID), at: now, channel: channel)
+        let ids = try Self.insertedIDs(of: messages, from: try await rows(query))
+        var next = ids.makeIterator()
+        return batch.map { completion in completion.messages.map { _ in next.next()! != nil } }
     }
 }
 
 extension PostgresStore {
-    /// Inserts `messages` into the outbox, in one statement, except those whose key is there
-    /// already, or is in `pruned_keys` (a message pruned in the SQLite file `herald copy` brought
-    /// over: it went out once); returns each one's id, nil when not inserted (a key twice in
-    /// `messages`: the first). The one outbox insert: planning and a receipt's fallback both go
-    /// through it.
+    /// Inserts `messages` into the outbox except those whose key is there already, or is in
+    /// `pruned_keys` (a message pruned in the SQLite file `herald copy` brought over: it went out
+    /// once); returns each one's id, nil when not inserted (a key twice in `messages`: the first).
+    /// With `insertMessages`, planning and a receipt's fallback go through the one outbox insert.
+    /// The caller tells the other instances (`notifyFallbacks`).
     static func insertMessages(_ messages: [OutboxMessage], on connection: BoundedConnection, logger: Logger)
         async throws -> [Int64?]
     {
         guard !messages.isEmpty else { return [] }
+        let query = completion(messages: messages, decided: [], plain: [], at: Date(), channel: nil)
+        return try insertedIDs(of: messages, from: try await connection.query(query, logger: logger))
+    }
+
+    /// One statement completing a batch: the messages inserted (the one outbox insert), what the
+    /// processor decided for undecided events stored (and those events marked processed), the
+    /// orders they move (unless another instance completed the event meanwhile, its claim's lease
+    /// having run out: the claims hand one order's events out one at a time, so the states read
+    /// are still current), the `plain` events (nothing decided) marked processed, and the other
+    /// instances told on `channel` (unless nil) when a message was inserted. Its rows: each
+    /// inserted message's id and key.
+    static func completion(
+        messages: [OutboxMessage], decided: [(eventID: Int64, decision: EventDecision)], plain: [Int64], at now: Date,
+        channel: String?
+    ) -> PostgresQuery {
+        let moment = now.timeIntervalSince1970
         var rows = PostgresRecordSet()
         for original in messages {
             let message = original.storableInPostgres
@@ -255,38 +201,88 @@ extension PostgresStore {
                 ("text", .text(message.text)), ("encoding", .text(message.encoding)),
                 ("segments", .integer(message.segments.map(Int64.init))), ("state", .text(message.state.rawValue)),
                 ("next_attempt_at", .real(message.nextAttemptAt?.timeIntervalSince1970)),
-                ("last_error", .text(message.lastError)), ("created_at", .real(message.createdAt.timeIntervalSince1970)),
+                ("last_error", .text(message.lastError)),
+                ("created_at", .real(message.createdAt.timeIntervalSince1970)),
                 ("whatsapp", .text(message.whatsapp?.json)),
             ])
         }
-        let returned = try await connection.query(
-            """
-            INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
-                                  locale, text, encoding, segments, state, next_attempt_at, last_error, created_at,
-                                  whatsapp)
-            SELECT m.idempotency_key, m.event_id, m.provider, m.order_reference, m.rule, m.channel, m.recipient,
-                   m.locale, m.text, m.encoding, m.segments, m.state, m.next_attempt_at, m.last_error,
-                   m.created_at, m.whatsapp
-            FROM json_to_recordset(\(rows.json)::json) AS m (
-                idempotency_key text, event_id int8, provider text, order_reference text, rule text, channel text,
-                recipient text, locale text, text text, encoding text, segments int4, state text,
-                next_attempt_at float8, last_error text, created_at float8, whatsapp text)
-            WHERE NOT EXISTS (SELECT 1 FROM pruned_keys AS p WHERE p.idempotency_key = m.idempotency_key)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id, idempotency_key
-            """, logger: logger)
-        var ids: [String: Int64] = [:]
-        for row in returned {
-            let (id, key) = try row.decode((Int64, String).self)
-            ids[key] = id
+        var events = PostgresRecordSet()
+        var orders = PostgresRecordSet()
+        // One state per order (a claim holds one event per order; were there two, the later wins).
+        var moved: Set<OrderKey> = []
+        for (eventID, decision) in decided.sorted(by: { $0.eventID > $1.eventID }) {
+            let inherited = decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized()
+            events.append([
+                ("id", .integer(eventID)), ("event", .text(decision.eventName)), ("status", .text(decision.status)),
+                ("previous_status", .text(decision.previousStatus)),
+                ("occurred_at", .real(decision.occurredAt?.timeIntervalSince1970)),
+                ("parse_error", .text(decision.parseError)), ("field_problems", .text(decision.fieldProblems)),
+                ("stale", .bool(decision.stale)), ("inherited", .text(inherited)),
+            ])
+            guard let state = decision.order,
+                moved.insert(OrderKey(provider: state.provider, reference: state.reference)).inserted
+            else { continue }
+            let remembered = state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized()
+            orders.append([
+                ("provider", .text(state.provider)), ("reference", .text(state.reference)),
+                ("status", .text(state.status)), ("occurred_at", .real(state.occurredAt?.timeIntervalSince1970)),
+                ("event_id", .integer(state.eventID ?? eventID)), ("remembered", .text(remembered)),
+                ("decided_by", .integer(eventID)),
+            ])
         }
-        // The first message of each inserted key gets its id; a later one with the same key was not inserted.
-        return messages.map { ids.removeValue(forKey: $0.storableInPostgres.idempotencyKey) }
+        return """
+            WITH decided AS (
+                UPDATE events AS e SET event = d.event, status = d.status, previous_status = d.previous_status,
+                    occurred_at = d.occurred_at, parse_error = d.parse_error, field_problems = d.field_problems,
+                    stale = d.stale, inherited = d.inherited, undecided = FALSE, processed_at = \(moment)
+                FROM json_to_recordset(\(events.json)::json) AS d (
+                    id int8, event text, status text, previous_status text, occurred_at float8, parse_error text,
+                    field_problems text, stale bool, inherited text)
+                WHERE e.id = d.id AND e.undecided
+                RETURNING e.id
+            ), moved AS (
+                INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
+                SELECT o.provider, o.reference, o.status, o.occurred_at, o.event_id, \(moment), o.remembered
+                FROM json_to_recordset(\(orders.json)::json) AS o (
+                    provider text, reference text, status text, occurred_at float8, event_id int8, remembered text,
+                    decided_by int8)
+                WHERE o.decided_by IN (SELECT id FROM decided)
+                ON CONFLICT (provider, reference) DO UPDATE SET
+                    status = excluded.status, occurred_at = excluded.occurred_at,
+                    event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
+            ), marked AS (
+                UPDATE events SET processed_at = \(moment)
+                WHERE id = ANY(\(plain)::int8[]) AND processed_at IS NULL
+            ), inserted AS (
+                INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
+                                      locale, text, encoding, segments, state, next_attempt_at, last_error,
+                                      created_at, whatsapp)
+                SELECT m.idempotency_key, m.event_id, m.provider, m.order_reference, m.rule, m.channel, m.recipient,
+                       m.locale, m.text, m.encoding, m.segments, m.state, m.next_attempt_at, m.last_error,
+                       m.created_at, m.whatsapp
+                FROM json_to_recordset(\(rows.json)::json) AS m (
+                    idempotency_key text, event_id int8, provider text, order_reference text, rule text,
+                    channel text, recipient text, locale text, text text, encoding text, segments int4, state text,
+                    next_attempt_at float8, last_error text, created_at float8, whatsapp text)
+                WHERE NOT EXISTS (SELECT 1 FROM pruned_keys AS p WHERE p.idempotency_key = m.idempotency_key)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id, idempotency_key
+            ), told AS (
+                SELECT pg_notify(\(channel), \(StoreChange.messagesQueued.rawValue)) AS sent
+                FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted WHERE \(channel)::text IS NOT NULL
+            )
+            SELECT i.id, i.idempotency_key, (SELECT count(*) FROM told) AS told FROM inserted AS i
+            """
     }
 
-    static func insertMessage(_ message: OutboxMessage, on connection: BoundedConnection, logger: Logger)
-        async throws -> Int64?
-    {
-        try await insertMessages([message], on: connection, logger: logger)[0]
+    /// Each message's id from a completion's rows, nil when it was not inserted (the first of
+    /// a key twice gets the id).
+    static func insertedIDs(of messages: [OutboxMessage], from rows: [PostgresRow]) throws -> [Int64?] {
+        var ids: [String: Int64] = [:]
+        for row in rows {
+            let (id, key, _) = try row.decode((Int64, String, Int64).self)
+            ids[key] = id
+        }
+        return messages.map { ids.removeValue(forKey: $0.storableInPostgres.idempotencyKey) }
     }
 }

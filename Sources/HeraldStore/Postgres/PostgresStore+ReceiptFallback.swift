@@ -35,7 +35,7 @@ extension PostgresStore {
                 .first,
             let planned = fallbacks.message(replacing: try outboxMessage(row), errorCode: errorCode, at: now)
         else { return nil }
-        return try await insertMessage(planned, on: connection, logger: logger)
+        return try await insertMessages([planned], on: connection, logger: logger)[0]
     }
 
     /// Other instances' dispatchers learn of planned fallbacks when the transaction commits.

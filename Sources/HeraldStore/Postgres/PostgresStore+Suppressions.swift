@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The suppression list. `herald forget` (which keeps opt-outs as hashes) is SQLite-only so far,
 /// but a database `herald copy` filled from an SQLite file may hold hashed entries and the
@@ -61,8 +62,23 @@ extension PostgresStore {
     /// The forms `numbers` may be stored in, each to its number: itself, and its hash when the
     /// database has the secret of `NumberHash` (copied from an SQLite file where `herald forget` ran).
     func storedForms(of numbers: [String]) async throws -> [String: String] {
-        let logger = logger
-        return try await withConnection { try await Self.storedForms(of: numbers, on: $0, logger: logger) }
+        var forms = Dictionary(numbers.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
+        if let hash = try await numberHash() {
+            for number in numbers { forms[hash.hash(number)] = number }
+        }
+        return forms
+    }
+
+    /// The `NumberHash` of the database's secret, nil without one; read at most every ten seconds
+    /// (the dispatcher asks for every batch it sends, and the secret only comes with `herald copy`).
+    func numberHash() async throws -> NumberHash? {
+        if let cached = numberHashCache.fresh() { return cached }
+        let setting = try await rows("SELECT value FROM settings WHERE name = \(NumberHash.settingName)")
+        let hash = try setting.first.map { row in
+            NumberHash(key: SymmetricKey(data: Data(try row.decode(ByteBuffer.self).readableBytesView)))
+        }
+        numberHashCache.store(hash)
+        return hash
     }
 
     /// The same inside a transaction (an opt-in reply lifting a number's entries).
@@ -109,4 +125,23 @@ extension PostgresStore {
         )
         return !inserted.isEmpty
     }
+}
+
+/// The secret's hash as last read, and when (`PostgresStore.numberHash`).
+final class NumberHashCache: Sendable {
+    private let state = Mutex<(hash: NumberHash?, readAt: ContinuousClock.Instant)?>(nil)
+    static let lifetime: Duration = .seconds(10)
+
+    /// The hash read less than `lifetime` ago (`.some(nil)`: no secret then); nil when stale.
+    func fresh() -> NumberHash?? {
+        state.withLock { state in
+            guard let state, ContinuousClock.now - state.readAt < Self.lifetime else { return nil }
+            return .some(state.hash)
+        }
+    }
+
+    func store(_ hash: NumberHash?) { state.withLock { $0 = (hash, ContinuousClock.now) } }
+
+    /// Read again next time (`herald copy` may have brought a secret).
+    func invalidate() { state.withLock { $0 = nil } }
 }

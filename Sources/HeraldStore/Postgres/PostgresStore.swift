@@ -66,6 +66,8 @@ public final class PostgresStore: Store {
     let operationTimeout: Duration
     /// Who this store is among the instances sharing the database (its claims on events say so).
     let instanceID = UUID().uuidString
+    /// The secret's hash for suppression lookups, read at most every ten seconds.
+    let numberHashCache = NumberHashCache()
 
     private init(
         url: PostgresURL, client: PostgresClient, logger: Logger, concurrentBatches: Int, operationTimeout: Duration,
