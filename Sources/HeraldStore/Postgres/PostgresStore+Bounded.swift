@@ -35,6 +35,23 @@ struct BoundedConnection: Sendable {
     /// comes on and leaves one task per statement.)
     @discardableResult
     func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        let connection = connection
+        return try await bounded { try await connection.query(query, logger: logger).collect() }
+    }
+
+    /// The rows of a prepared statement (prepared on this connection the first time), bounded
+    /// as `query` is.
+    @discardableResult
+    func execute<Text>(_ statement: Prepared<Text>, logger: Logger) async throws -> [PostgresRow] {
+        let connection = connection
+        return try await bounded {
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
+    private func bounded(_ run: @escaping @Sendable () async throws -> [PostgresRow]) async throws -> [PostgresRow] {
         let (connection, limit) = (connection, limit)
         guard !connection.isClosed else { throw StoreError("the connection to the database was lost") }
         let answer = StatementAnswer()
@@ -55,7 +72,7 @@ struct BoundedConnection: Sendable {
                     answer.statement = Task {
                         let result: Result<[PostgresRow], any Error>
                         do {
-                            result = .success(try await connection.query(query, logger: logger).collect())
+                            result = .success(try await run())
                         } catch {
                             result = .failure(error)
                         }
@@ -207,6 +224,12 @@ extension PostgresStore {
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         let logger = logger
         return try await withConnection { try await $0.query(query, logger: logger) }
+    }
+
+    /// The rows of one prepared statement, on a bounded connection.
+    func rows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRow] {
+        let logger = logger
+        return try await withConnection { try await $0.execute(statement, logger: logger) }
     }
 }
 

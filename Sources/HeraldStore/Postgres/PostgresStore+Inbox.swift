@@ -40,22 +40,11 @@ extension PostgresStore {
             ])
         }
         // A new row starts with the batch's deliveries of it: more means it was stored before.
-        let returned = try await connection.query(
-            """
-            WITH stored AS (
-                INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
-                                    event, order_reference, status, parse_error, undecided, deliveries)
-                SELECT d.provider, d.dedupe_key, d.delivery_id, d.received_at, d.remote_address, d.headers,
-                       decode(d.body, 'base64'), d.event, d.order_reference, d.status, d.parse_error, TRUE, d.n
-                FROM json_to_recordset(\(rows.json)::json) AS d (
-                    provider text, dedupe_key text, delivery_id text, received_at float8, remote_address text,
-                    headers text, body text, event text, order_reference text, status text, parse_error text, n int4)
-                ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries
-                RETURNING id, deliveries, provider, dedupe_key
-            )
-            SELECT s.id, s.deliveries, s.provider, s.dedupe_key FROM stored AS s
-            CROSS JOIN (SELECT pg_notify(\(channel), \(StoreChange.eventsRecorded.rawValue))) AS told
-            """, logger: logger)
+        var bindings = PostgresBindings()
+        bindings.append(rows.json)
+        bindings.append(channel)
+        bindings.append(StoreChange.eventsRecorded.rawValue)
+        let returned = try await connection.execute(Prepared<InsertEvents>(bindings), logger: logger)
         var stored: [EventKey: (id: Int64, deliveries: Int)] = [:]
         for row in returned {
             let (id, deliveries, provider, dedupeKey) = try row.decode((Int64, Int, String, String).self)
@@ -68,6 +57,24 @@ extension PostgresStore {
             let new = row.deliveries == counts[key] && firsts.insert(key).inserted
             return new ? .accepted(StoredEventSummary(id: row.id)) : .duplicate(id: row.id)
         }
+    }
+
+    enum InsertEvents: PreparedSQL {
+        static let sql = """
+            WITH stored AS (
+                INSERT INTO events (provider, dedupe_key, delivery_id, received_at, remote_address, headers, body,
+                                    event, order_reference, status, parse_error, undecided, deliveries)
+                SELECT d.provider, d.dedupe_key, d.delivery_id, d.received_at, d.remote_address, d.headers,
+                       decode(d.body, 'base64'), d.event, d.order_reference, d.status, d.parse_error, TRUE, d.n
+                FROM json_to_recordset($1::json) AS d (
+                    provider text, dedupe_key text, delivery_id text, received_at float8, remote_address text,
+                    headers text, body text, event text, order_reference text, status text, parse_error text, n int4)
+                ON CONFLICT (provider, dedupe_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries
+                RETURNING id, deliveries, provider, dedupe_key
+            )
+            SELECT s.id, s.deliveries, s.provider, s.dedupe_key FROM stored AS s
+            CROSS JOIN (SELECT pg_notify($2::text, $3::text)) AS told
+            """
     }
 
     /// An event as the inbox deduplicates it.
@@ -127,23 +134,29 @@ extension PostgresStore {
     public func claimEvents(now: Date, limit: Int, lease: TimeInterval) async throws -> [StoredEvent] {
         guard !isClosedNow else { throw StoreError.closed }
         let now = now.timeIntervalSince1970
-        let until = now + lease
-        return try await rows(
-            """
-            UPDATE events SET claimed_until = \(until), claimed_by = \(instanceID)
+        var bindings = PostgresBindings()
+        bindings.append(now + lease)
+        bindings.append(instanceID)
+        bindings.append(now)
+        bindings.append(Int64(limit))
+        return try await rows(Prepared<ClaimEvents>(bindings)).map(Self.storedEvent).sorted { $0.id < $1.id }
+    }
+
+    enum ClaimEvents: PreparedSQL {
+        static let sql = """
+            UPDATE events SET claimed_until = $1, claimed_by = $2
             WHERE id IN (
                 SELECT e.id FROM events AS e
                 WHERE e.processed_at IS NULL
-                    AND (e.claimed_until IS NULL OR e.claimed_until <= \(now) OR e.claimed_by = \(instanceID))
+                    AND (e.claimed_until IS NULL OR e.claimed_until <= $3 OR e.claimed_by = $2)
                     AND NOT EXISTS (
                         SELECT 1 FROM events AS o
                         WHERE o.provider = e.provider AND o.order_reference = e.order_reference
                             AND o.processed_at IS NULL AND o.id < e.id)
-                ORDER BY e.id LIMIT \(limit)
+                ORDER BY e.id LIMIT $4
                 FOR UPDATE OF e SKIP LOCKED)
-            RETURNING *
+            RETURNING \(PreparedColumns.events)
             """
-        ).map(Self.storedEvent).sorted { $0.id < $1.id }
     }
 
     /// The same for a batch of events, in one statement whatever the batch's size (atomic on its
@@ -175,7 +188,7 @@ extension PostgresStore {
     {
         guard !messages.isEmpty else { return [] }
         let query = completion(messages: messages, decided: [], plain: [], at: Date(), channel: nil)
-        return try insertedIDs(of: messages, from: try await connection.query(query, logger: logger))
+        return try insertedIDs(of: messages, from: try await connection.execute(query, logger: logger))
     }
 
     /// One statement completing a batch: the messages inserted (the one outbox insert), what the
@@ -188,7 +201,7 @@ extension PostgresStore {
     static func completion(
         messages: [OutboxMessage], decided: [(eventID: Int64, decision: EventDecision)], plain: [Int64], at now: Date,
         channel: String?
-    ) -> PostgresQuery {
+    ) -> Prepared<Completion> {
         let moment = now.timeIntervalSince1970
         var rows = PostgresRecordSet()
         for original in messages {
@@ -230,20 +243,32 @@ extension PostgresStore {
                 ("decided_by", .integer(eventID)),
             ])
         }
-        return """
+        var bindings = PostgresBindings()
+        bindings.append(moment)
+        bindings.append(events.json)
+        bindings.append(orders.json)
+        bindings.append(plain)
+        bindings.append(rows.json)
+        bindings.append(channel)
+        bindings.append(StoreChange.messagesQueued.rawValue)
+        return Prepared(bindings)
+    }
+
+    enum Completion: PreparedSQL {
+        static let sql = """
             WITH decided AS (
                 UPDATE events AS e SET event = d.event, status = d.status, previous_status = d.previous_status,
                     occurred_at = d.occurred_at, parse_error = d.parse_error, field_problems = d.field_problems,
-                    stale = d.stale, inherited = d.inherited, undecided = FALSE, processed_at = \(moment)
-                FROM json_to_recordset(\(events.json)::json) AS d (
+                    stale = d.stale, inherited = d.inherited, undecided = FALSE, processed_at = $1
+                FROM json_to_recordset($2::json) AS d (
                     id int8, event text, status text, previous_status text, occurred_at float8, parse_error text,
                     field_problems text, stale bool, inherited text)
                 WHERE e.id = d.id AND e.undecided
                 RETURNING e.id
             ), moved AS (
                 INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
-                SELECT o.provider, o.reference, o.status, o.occurred_at, o.event_id, \(moment), o.remembered
-                FROM json_to_recordset(\(orders.json)::json) AS o (
+                SELECT o.provider, o.reference, o.status, o.occurred_at, o.event_id, $1, o.remembered
+                FROM json_to_recordset($3::json) AS o (
                     provider text, reference text, status text, occurred_at float8, event_id int8, remembered text,
                     decided_by int8)
                 WHERE o.decided_by IN (SELECT id FROM decided)
@@ -251,8 +276,8 @@ extension PostgresStore {
                     status = excluded.status, occurred_at = excluded.occurred_at,
                     event_id = excluded.event_id, updated_at = excluded.updated_at, remembered = excluded.remembered
             ), marked AS (
-                UPDATE events SET processed_at = \(moment)
-                WHERE id = ANY(\(plain)::int8[]) AND processed_at IS NULL
+                UPDATE events SET processed_at = $1
+                WHERE id = ANY($4::int8[]) AND processed_at IS NULL
             ), inserted AS (
                 INSERT INTO messages (idempotency_key, event_id, provider, order_reference, rule, channel, recipient,
                                       locale, text, encoding, segments, state, next_attempt_at, last_error,
@@ -260,7 +285,7 @@ extension PostgresStore {
                 SELECT m.idempotency_key, m.event_id, m.provider, m.order_reference, m.rule, m.channel, m.recipient,
                        m.locale, m.text, m.encoding, m.segments, m.state, m.next_attempt_at, m.last_error,
                        m.created_at, m.whatsapp
-                FROM json_to_recordset(\(rows.json)::json) AS m (
+                FROM json_to_recordset($5::json) AS m (
                     idempotency_key text, event_id int8, provider text, order_reference text, rule text,
                     channel text, recipient text, locale text, text text, encoding text, segments int4, state text,
                     next_attempt_at float8, last_error text, created_at float8, whatsapp text)
@@ -268,8 +293,8 @@ extension PostgresStore {
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id, idempotency_key
             ), told AS (
-                SELECT pg_notify(\(channel), \(StoreChange.messagesQueued.rawValue)) AS sent
-                FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted WHERE \(channel)::text IS NOT NULL
+                SELECT pg_notify($6::text, $7::text) AS sent
+                FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted WHERE $6::text IS NOT NULL
             )
             SELECT i.id, i.idempotency_key, (SELECT count(*) FROM told) AS told FROM inserted AS i
             """

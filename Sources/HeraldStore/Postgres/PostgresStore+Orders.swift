@@ -20,18 +20,23 @@ extension PostgresStore {
         ) { a, _ in a }
         let providers = asked.keys.map(\.provider)
         let references = asked.keys.map(\.reference)
-        let states = try await rows(
-            """
-            SELECT o.* FROM orders AS o
-            JOIN unnest(\(providers)::text[], \(references)::text[]) AS k (provider, reference)
-                ON o.provider = k.provider AND o.reference = k.reference
-            """
-        ).map(Self.orderState)
+        var bindings = PostgresBindings()
+        bindings.append(providers)
+        bindings.append(references)
+        let states = try await rows(Prepared<OrderStatesOf>(bindings)).map(Self.orderState)
         var found: [OrderKey: OrderState] = [:]
         for state in states {
             if let key = asked[OrderKey(provider: state.provider, reference: state.reference)] { found[key] = state }
         }
         return found
+    }
+
+    enum OrderStatesOf: PreparedSQL {
+        static let sql = """
+            SELECT \(PreparedColumns.qualified(PreparedColumns.orders, "o")) FROM orders AS o
+            JOIN unnest($1::text[], $2::text[]) AS k (provider, reference)
+                ON o.provider = k.provider AND o.reference = k.reference
+            """
     }
 
     /// Every order's last known status (for `herald dry-run --db`).

@@ -11,46 +11,44 @@ extension PostgresStore {
     )] {
         guard !isClosedNow else { throw StoreError.closed }
         let moment = now.timeIntervalSince1970
-        // A recovered message keeps the time of the attempt it was claimed for.
-        let rows = try await rows(
-            """
-            UPDATE messages AS m SET state = 'sending', lease_expires_at = \(moment + lease),
-                attempts = m.attempts + 1,
-                attempted_at = CASE WHEN m.state = 'sending' THEN COALESCE(m.attempted_at, \(moment - lease))
-                                    ELSE \(moment) END
-            FROM (
-                SELECT id, state AS claimed_from FROM messages
-                WHERE (state = 'pending' AND next_attempt_at <= \(moment))
-                    OR (state = 'sending' AND lease_expires_at <= \(moment))
-                ORDER BY next_attempt_at NULLS FIRST, id LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            ) AS due
-            WHERE m.id = due.id
-            RETURNING m.*, due.claimed_from
-            """
-        )
+        var bindings = PostgresBindings()
+        bindings.append(moment)
+        bindings.append(moment + lease)
+        bindings.append(moment - lease)
+        bindings.append(Int64(limit))
+        let rows = try await rows(Prepared<ClaimDue>(bindings))
         let claimed = try rows.map { row in
             (message: try Self.outboxMessage(row), recovered: try PostgresColumns(row)("claimed_from") == "sending")
         }
         return claimed.sorted { Self.dueOrder($0.message, $1.message) }
     }
 
-    public func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
-        guard !isClosedNow else { throw StoreError.closed }
-        let moment = now.timeIntervalSince1970
-        let rows = try await rows(
-            """
-            UPDATE messages AS m SET next_attempt_at = \(moment + lease)
+    /// A recovered message keeps the time of the attempt it was claimed for.
+    enum ClaimDue: PreparedSQL {
+        static let sql = """
+            UPDATE messages AS m SET state = 'sending', lease_expires_at = $2,
+                attempts = m.attempts + 1,
+                attempted_at = CASE WHEN m.state = 'sending' THEN COALESCE(m.attempted_at, $3) ELSE $1 END
             FROM (
-                SELECT id, next_attempt_at AS due_at FROM messages
-                WHERE state = 'unknown' AND next_attempt_at <= \(moment)
-                ORDER BY next_attempt_at, id LIMIT \(limit)
+                SELECT id, state AS claimed_from FROM messages
+                WHERE (state = 'pending' AND next_attempt_at <= $1)
+                    OR (state = 'sending' AND lease_expires_at <= $1)
+                ORDER BY next_attempt_at NULLS FIRST, id LIMIT $4
                 FOR UPDATE SKIP LOCKED
             ) AS due
             WHERE m.id = due.id
-            RETURNING m.*, due.due_at
+            RETURNING \(PreparedColumns.qualified(PreparedColumns.messages, "m")), due.claimed_from
             """
-        )
+    }
+
+    public func claimLookups(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxMessage] {
+        guard !isClosedNow else { throw StoreError.closed }
+        let moment = now.timeIntervalSince1970
+        var bindings = PostgresBindings()
+        bindings.append(moment)
+        bindings.append(moment + lease)
+        bindings.append(Int64(limit))
+        let rows = try await rows(Prepared<ClaimLookups>(bindings))
         // Returned as they were claimed, before their next lookup moved.
         let claimed = try rows.map { row in
             var message = try Self.outboxMessage(row)
@@ -58,6 +56,20 @@ extension PostgresStore {
             return message
         }
         return claimed.sorted(by: Self.dueOrder)
+    }
+
+    enum ClaimLookups: PreparedSQL {
+        static let sql = """
+            UPDATE messages AS m SET next_attempt_at = $2
+            FROM (
+                SELECT id, next_attempt_at AS due_at FROM messages
+                WHERE state = 'unknown' AND next_attempt_at <= $1
+                ORDER BY next_attempt_at, id LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            ) AS due
+            WHERE m.id = due.id
+            RETURNING \(PreparedColumns.qualified(PreparedColumns.messages, "m")), due.due_at
+            """
     }
 
     /// SQLite's `ORDER BY next_attempt_at, id` (no time first).
@@ -89,20 +101,10 @@ extension PostgresStore {
         }
         guard !rows.isEmpty else { return }
         // One statement for the batch's outcomes (a receipt that came first keeps its state).
-        let statement: PostgresQuery = """
-            UPDATE messages AS m SET state = CASE WHEN m.state IN ('delivered', 'undelivered', 'read')
-                    THEN m.state ELSE u.state END,
-                next_attempt_at = u.next_attempt_at, last_error = u.last_error,
-                provider_message_id = COALESCE(u.provider_message_id, m.provider_message_id),
-                channel = COALESCE(u.channel, m.channel), recipient = COALESCE(u.recipient, m.recipient),
-                lease_expires_at = NULL,
-                sent_at = CASE WHEN u.state = 'sent' THEN \(moment) ELSE m.sent_at END,
-                attempts = m.attempts - u.refund
-            FROM json_to_recordset(\(rows.json)::json) AS u (
-                id int8, state text, next_attempt_at float8, last_error text, provider_message_id text,
-                channel text, recipient text, refund int4)
-            WHERE m.id = u.id
-            """
+        var bindings = PostgresBindings()
+        bindings.append(moment)
+        bindings.append(rows.json)
+        let statement = Prepared<RecordOutcomes>(bindings)
         // Numbers the provider said opted out, in the transaction that records the outcome.
         let suppressions = updates.compactMap { $0.update.suppression }
         guard !suppressions.isEmpty else {
@@ -110,9 +112,26 @@ extension PostgresStore {
             return
         }
         try await transaction { connection in
-            try await connection.query(statement, logger: logger)
+            try await connection.execute(statement, logger: logger)
             for suppression in suppressions { try await Self.add(suppression, on: connection, logger: logger) }
         }
+    }
+
+    enum RecordOutcomes: PreparedSQL {
+        static let sql = """
+            UPDATE messages AS m SET state = CASE WHEN m.state IN ('delivered', 'undelivered', 'read')
+                    THEN m.state ELSE u.state END,
+                next_attempt_at = u.next_attempt_at, last_error = u.last_error,
+                provider_message_id = COALESCE(u.provider_message_id, m.provider_message_id),
+                channel = COALESCE(u.channel, m.channel), recipient = COALESCE(u.recipient, m.recipient),
+                lease_expires_at = NULL,
+                sent_at = CASE WHEN u.state = 'sent' THEN $1 ELSE m.sent_at END,
+                attempts = m.attempts - u.refund
+            FROM json_to_recordset($2::json) AS u (
+                id int8, state text, next_attempt_at float8, last_error text, provider_message_id text,
+                channel text, recipient text, refund int4)
+            WHERE m.id = u.id
+            """
     }
 
     public func release(ids: [Int64], at now: Date, force: Bool) async throws -> [Int64] {

@@ -37,12 +37,19 @@ extension PostgresStore {
         guard !isClosedNow else { throw StoreError.closed }
         var forms: [String: String]?
         if let numbers { forms = try await storedForms(of: numbers.map(\.storableInPostgres)) }
-        return try await rows(
-            """
-            SELECT * FROM suppressions WHERE (\(forms == nil) OR number = ANY(\(forms.map { Array($0.keys) } ?? [])))
+        var bindings = PostgresBindings()
+        bindings.append(forms == nil)
+        bindings.append(forms.map { Array($0.keys) } ?? [])
+        return try await rows(Prepared<ListSuppressions>(bindings))
+            .map { SQLiteStore.unhashed(try Self.suppression($0), forms ?? [:]) }
+    }
+
+    /// Every entry (`$1`), or those of the numbers `$2` (in every stored form).
+    enum ListSuppressions: PreparedSQL {
+        static let sql = """
+            SELECT \(PreparedColumns.suppressions) FROM suppressions WHERE ($1 OR number = ANY($2::text[]))
             ORDER BY created_at DESC, id DESC
             """
-        ).map { SQLiteStore.unhashed(try Self.suppression($0), forms ?? [:]) }
     }
 
     public func suppression(for number: String, channel: String) async throws -> Suppression? {
