@@ -54,7 +54,7 @@ struct BoundedConnection: Sendable {
     private func bounded(_ run: @escaping @Sendable () async throws -> [PostgresRow]) async throws -> [PostgresRow] {
         let (connection, limit) = (connection, limit)
         guard !connection.isClosed else { throw StoreError("the connection to the database was lost") }
-        let answer = StatementAnswer()
+        let answer = StatementAnswer<[PostgresRow]>()
         let abandon: @Sendable () -> Void = {
             answer.statement?.cancel()
             _ = connection.close() as EventLoopFuture<Void>
@@ -93,11 +93,11 @@ struct BoundedConnection: Sendable {
 
 /// The one answer a bounded statement's caller gets: the first `finish` resumes it (or, when it
 /// comes before the caller waits, is handed over by `wait`); later ones are dropped.
-private final class StatementAnswer: Sendable {
+private final class StatementAnswer<Value: Sendable>: Sendable {
     private enum State {
         case pending
-        case waiting(CheckedContinuation<[PostgresRow], any Error>)
-        case finishedEarly(Result<[PostgresRow], any Error>)
+        case waiting(CheckedContinuation<Value, any Error>)
+        case finishedEarly(Result<Value, any Error>)
         case done
     }
 
@@ -111,8 +111,8 @@ private final class StatementAnswer: Sendable {
     }
 
     /// Registers the caller; false (the caller resumed already) when the answer came first.
-    func wait(_ continuation: CheckedContinuation<[PostgresRow], any Error>) -> Bool {
-        let early: Result<[PostgresRow], any Error>? = state.withLock { state in
+    func wait(_ continuation: CheckedContinuation<Value, any Error>) -> Bool {
+        let early: Result<Value, any Error>? = state.withLock { state in
             guard case .finishedEarly(let result) = state else {
                 state = .waiting(continuation)
                 return nil
@@ -127,8 +127,8 @@ private final class StatementAnswer: Sendable {
 
     /// Delivers `result` unless an answer was delivered already; true when this one was.
     @discardableResult
-    func finish(_ result: Result<[PostgresRow], any Error>) -> Bool {
-        let waiting: CheckedContinuation<[PostgresRow], any Error>?? = state.withLock { state in
+    func finish(_ result: Result<Value, any Error>) -> Bool {
+        let waiting: CheckedContinuation<Value, any Error>?? = state.withLock { state in
             switch state {
             case .pending:
                 state = .finishedEarly(result)
@@ -161,27 +161,42 @@ extension PostgresStore {
     static func withConnection<T: Sendable>(
         _ client: PostgresClient, limit: Duration, _ body: @escaping @Sendable (BoundedConnection) async throws -> T
     ) async throws -> T {
+        // As a statement is bounded (`BoundedConnection.query`): the lease runs in a task of its
+        // own, the caller waits on a continuation the first of the answer, a timer on an event
+        // loop (until the lease) and its own cancellation resumes. (It was a task group racing a
+        // `Task.sleep`: two more tasks and a dispatch timer for every statement outside a
+        // transaction.)
         let leased = LeaseFlag()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { connection in
-                    leased.value.store(true, ordering: .releasing)
-                    return try await body(BoundedConnection(connection: connection, limit: limit))
+        let answer = StatementAnswer<T>()
+        let timeout = StoreError("no connection to the database within \(limit)")
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                guard answer.wait(continuation) else { return }
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+                    in: .nanoseconds(limit.nanoseconds)
+                ) {
+                    // Once leased, each statement bounds itself.
+                    guard !leased.value.load(ordering: .acquiring) else { return }
+                    if answer.finish(.failure(timeout)) { answer.statement?.cancel() }
+                }
+                answer.statement = Task {
+                    let result: Result<T, any Error>
+                    do {
+                        result = .success(
+                            try await client.withConnection { connection in
+                                leased.value.store(true, ordering: .releasing)
+                                timer.cancel()
+                                return try await body(BoundedConnection(connection: connection, limit: limit))
+                            })
+                    } catch {
+                        result = .failure(error)
+                    }
+                    timer.cancel()
+                    answer.finish(result)
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let value = result { return value }
-                // The timer: once leased, each statement bounds itself.
-                guard leased.value.load(ordering: .acquiring) else {
-                    throw StoreError("no connection to the database within \(limit)")
-                }
-            }
-            throw StoreError("no connection to the database within \(limit)")
+        } onCancel: {
+            if answer.finish(.failure(CancellationError())) { answer.statement?.cancel() }
         }
     }
 
