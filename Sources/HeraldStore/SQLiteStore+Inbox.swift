@@ -109,23 +109,28 @@ extension SQLiteStore {
                 for message in completion.messages {
                     flags.append(try Self.insertMessage(message, db: db) != nil)
                 }
-                if let decision = completion.decision {
-                    try Self.store(decision, eventID: completion.eventID, at: now, db: db)
+                // A decided event is marked processed with its decision: one row update, not two.
+                let decided = try completion.decision.map {
+                    try Self.store($0, eventID: completion.eventID, at: now, db: db)
                 }
-                try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
-                    .execute(arguments: [now.timeIntervalSince1970, completion.eventID])
+                if decided != true {
+                    try db.cachedStatement(sql: "UPDATE events SET processed_at = ? WHERE id = ?")
+                        .execute(arguments: [now.timeIntervalSince1970, completion.eventID])
+                }
                 inserted.append(flags)
             }
             return inserted
         }
     }
 
-    /// Stores what the processor decided for an undecided event and moves its order's state.
-    static func store(_ decision: EventDecision, eventID: Int64, at now: Date, db: Database) throws {
+    /// Stores what the processor decided for an undecided event (marking it processed) and moves
+    /// its order's state; false when the event was not undecided (nothing stored).
+    @discardableResult
+    static func store(_ decision: EventDecision, eventID: Int64, at now: Date, db: Database) throws -> Bool {
         try db.cachedStatement(
             sql: """
                 UPDATE events SET event = ?, status = ?, previous_status = ?, occurred_at = ?, parse_error = ?,
-                                  field_problems = ?, stale = ?, inherited = ?, undecided = 0
+                                  field_problems = ?, stale = ?, inherited = ?, undecided = 0, processed_at = ?
                 WHERE id = ? AND undecided = 1
                 """
         ).execute(
@@ -133,9 +138,11 @@ extension SQLiteStore {
                 decision.eventName, decision.status, decision.previousStatus,
                 decision.occurredAt?.timeIntervalSince1970, decision.parseError, decision.fieldProblems,
                 decision.stale,
-                decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(), eventID,
+                decision.inherited.isEmpty ? nil : RememberedValue.json(decision.inherited).serialized(),
+                now.timeIntervalSince1970, eventID,
             ])
-        guard db.changesCount == 1, let state = decision.order else { return }
+        guard db.changesCount == 1 else { return false }
+        guard let state = decision.order else { return true }
         try db.cachedStatement(
             sql: """
                 INSERT INTO orders (provider, reference, status, occurred_at, event_id, updated_at, remembered)
@@ -150,6 +157,7 @@ extension SQLiteStore {
                 state.eventID ?? eventID, now.timeIntervalSince1970,
                 state.remembered.isEmpty ? nil : RememberedValue.json(state.remembered).serialized(),
             ])
+        return true
     }
 
     /// Marks every event unprocessed again, as after a crash between writing messages and marking
