@@ -7,8 +7,8 @@ import Metrics
 import ServiceLifecycle
 
 /// Turns stored events into outbox messages: normalize → order state → rules → render, then one
-/// transaction inserts the messages, stores the order state and marks the event processed. The outbox's UNIQUE idempotency key makes
-/// processing again after a crash produce no second message.
+/// transaction inserts the messages, stores the order state and marks the event processed. The
+/// outbox's UNIQUE idempotency key makes processing again after a crash produce no second message.
 public struct EventProcessor: Sendable {
     public var ruleSet: RuleSet
     public var planner: Planner

@@ -134,7 +134,8 @@ struct ProcessorTests {
         }
         let profile = ruleSet.provider(named: "cod-fulfillment")!
         let body = Fixtures.codPayload(reference: "ORD-9", from: "prepared", to: "out_for_delivery")
-        let missing = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\"new_status\"", with: "\"state\"")
+        let missing = String(decoding: body, as: UTF8.self)
+            .replacingOccurrences(of: "\"new_status\"", with: "\"state\"")
         let request = Fixtures.request(provider: "cod-fulfillment", body: Array(missing.utf8), receivedAt: now)
         _ = try await store.record(IncomingEvent(request: request, profile: profile))
         #expect(try await store.events(EventQuery(failedOnly: true)).isEmpty)

@@ -30,7 +30,9 @@ struct InboxContractTests {
         #expect(try await store.orderStates().isEmpty)  // until processed
         try await F.decideWaiting(store)
         #expect(try await store.orderStates().map(\.reference) == ["ORD-1", "ORD-2"])
-        let both: Set = [OrderKey(provider: "cod-fulfillment", reference: "ORD-2"), OrderKey(provider: "x", reference: "y")]
+        let both: Set = [
+            OrderKey(provider: "cod-fulfillment", reference: "ORD-2"), OrderKey(provider: "x", reference: "y"),
+        ]
         #expect(try await store.orderStates(of: both).keys.map(\.reference) == ["ORD-2"])
         try await store.close()
     }
