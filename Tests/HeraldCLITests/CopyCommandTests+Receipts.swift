@@ -13,21 +13,13 @@ extension CopyCommandTests {
     func sourceWithReceipts() async throws -> String {
         let path = folder.appendingPathComponent("receipts.sqlite").path
         let store = try SQLiteStore(path: path)
-        let ruleSet = try Fixtures.shippedRuleSet()
-        let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
-        let request = Fixtures.request(
-            provider: "cod-fulfillment", body: Fixtures.codPayload(reference: "ORD-1", from: "shipped", to: "delivered")
-        )
-        guard
-            case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, profile: profile))
-        else { throw StoreError("event not accepted") }
+        let eventID = try await Fixtures.recordedEventID(store, ruleSet: Fixtures.shippedRuleSet())
         let now = Date(timeIntervalSince1970: 1_778_414_400)
         let message = OutboxMessage(
-            idempotencyKey: "k-1", eventID: summary.id, provider: "cod-fulfillment", orderReference: "ORD-1",
+            idempotencyKey: "k-1", eventID: eventID, provider: "cod-fulfillment", orderReference: "ORD-1",
             rule: "delivered", channel: "sms", recipient: "+212661234567", locale: "fr", text: "Bonjour",
             encoding: "GSM-7", segments: 1, state: .pending, nextAttemptAt: now, lastError: nil, createdAt: now)
-        try await store.completeProcessing(eventID: summary.id, messages: [message], at: now)
+        try await store.completeProcessing(eventID: eventID, messages: [message], at: now)
         let claimed = try #require(try await store.claimDue(now: now, limit: 1, lease: 60).first)
         try await store.record(
             DeliveryUpdate(state: .sent, providerMessageID: "SM1"), messageID: claimed.message.id, at: now)

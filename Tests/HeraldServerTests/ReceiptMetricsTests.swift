@@ -24,7 +24,7 @@ struct ReceiptMetricsTests {
     @Test func receiptsAreCountedByChannelAndStatusAndDeliveryTimed() async throws {
         _ = MetricsTests.bootstrapped
         let store = try SQLiteStore(path: Fixtures.temporaryDatabasePath())
-        let eventID = try await ReceiptMetricsTests.eventID(store)
+        let eventID = try await Fixtures.recordedEventID(store, ruleSet: Fixtures.shippedRuleSet())
         let message = OutboxMessage(
             idempotencyKey: "k-m", eventID: eventID, provider: "cod-fulfillment", orderReference: "ORD-1",
             rule: "delivered", channel: "metrics-sms", recipient: "+212661234567", locale: "fr", text: "Bonjour",
@@ -82,18 +82,5 @@ struct ReceiptMetricsTests {
             #expect(text.contains("# TYPE herald_send_to_delivered_seconds histogram"))
             #expect(text.contains(#"herald_send_to_delivered_seconds_bucket{channel="metrics-sms",le="86400.0"} 1"#))
         }
-    }
-
-    static func eventID(_ store: SQLiteStore) async throws -> Int64 {
-        let ruleSet = try Fixtures.shippedRuleSet()
-        let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
-        let request = Fixtures.request(
-            provider: "cod-fulfillment", body: Fixtures.codPayload(reference: "ORD-1", from: "shipped", to: "delivered")
-        )
-        guard
-            case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, profile: profile))
-        else { throw StoreError("event not accepted") }
-        return summary.id
     }
 }

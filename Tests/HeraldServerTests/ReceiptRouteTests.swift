@@ -27,23 +27,15 @@ struct ReceiptRouteTests {
     static func store() async throws -> (SQLiteStore, String) {
         let path = Fixtures.temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
-        let ruleSet = try Fixtures.shippedRuleSet()
-        let profile = try #require(ruleSet.provider(named: "cod-fulfillment"))
-        let request = Fixtures.request(
-            provider: "cod-fulfillment", body: Fixtures.codPayload(reference: "ORD-1", from: "shipped", to: "delivered")
-        )
-        guard
-            case .accepted(let summary) = try await store.record(
-                IncomingEvent(request: request, profile: profile))
-        else { throw StoreError("event not accepted") }
+        let eventID = try await Fixtures.recordedEventID(store, ruleSet: Fixtures.shippedRuleSet())
         let messages = ["k-sms": "sms", "k-wa": "wa"].map { key, channel in
             OutboxMessage(
-                idempotencyKey: key, eventID: summary.id, provider: "cod-fulfillment", orderReference: "ORD-1",
+                idempotencyKey: key, eventID: eventID, provider: "cod-fulfillment", orderReference: "ORD-1",
                 rule: "delivered", channel: channel, recipient: "+212661234567", locale: "fr", text: "Bonjour",
                 encoding: "GSM-7", segments: 1, state: .pending, nextAttemptAt: Date(), lastError: nil,
                 createdAt: Date())
         }
-        try await store.completeProcessing(eventID: summary.id, messages: messages, at: Date())
+        try await store.completeProcessing(eventID: eventID, messages: messages, at: Date())
         for claim in try await store.claimDue(now: Date().addingTimeInterval(1), limit: 10, lease: 60) {
             let sms = claim.message.idempotencyKey == "k-sms"
             try await store.record(

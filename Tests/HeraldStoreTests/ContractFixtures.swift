@@ -22,10 +22,7 @@ enum ContractFixtures {
         _ store: any Store, reference: String = "ORD-1", from old: String = "out_for_delivery",
         to new: String = "delivered"
     ) async throws -> Int64 {
-        let body = Fixtures.codPayload(reference: reference, from: old, to: new)
-        let outcome = try await store.record(incoming("cod-fulfillment", body: body))
-        guard case .accepted(let summary) = outcome else { throw StoreError("not accepted: \(outcome)") }
-        return summary.id
+        try await Fixtures.recordedEventID(store, ruleSet: ruleSet.get(), reference: reference, from: old, to: new)
     }
 
     /// `Fixtures.decideWaiting` with the shipped rules.

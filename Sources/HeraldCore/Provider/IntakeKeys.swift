@@ -29,17 +29,17 @@ public struct IntakeKeys: Sendable, Equatable {
 extension ProviderProfile {
     /// Reads intake's keys from `request`; the same values `normalize` gives for them.
     public func intakeKeys(_ request: WebhookRequest) -> IntakeKeys {
-        let deliveryID = self.deliveryID?.value(in: request, body: nil)?.scalarText
         let body: JSONValue
         do throws(JSONParseError) {
             body = try JSONParser.parse(request.body)
         } catch {
             return IntakeKeys(
-                dedupeKey: Self.bodyHash(request.body), deliveryID: deliveryID, parseError: error.description)
+                dedupeKey: Self.bodyHash(request.body), deliveryID: readDeliveryID(of: request, body: nil),
+                parseError: error.description)
         }
         return IntakeKeys(
             dedupeKey: dedupeKey(request: request, body: body),
-            deliveryID: self.deliveryID?.value(in: request, body: body)?.scalarText ?? deliveryID,
+            deliveryID: readDeliveryID(of: request, body: body),
             eventName: text(of: .event, in: request, body: body),
             orderReference: text(of: .orderReference, in: request, body: body),
             status: text(of: .orderStatus, in: request, body: body))

@@ -30,14 +30,13 @@ extension ProviderProfile {
     /// `parsedBody`, when given, is `request.body` already parsed (a bare body dry-run read as JSON
     /// to tell it from an envelope): each body is parsed once.
     public func normalize(_ request: WebhookRequest, parsedBody: JSONValue?) -> NormalizedWebhook {
-        let deliveryID = self.deliveryID?.value(in: request, body: nil)?.scalarText
         let body: JSONValue
         do throws(JSONParseError) {
             if let parsedBody { body = parsedBody } else { body = try JSONParser.parse(request.body) }
         } catch {
             return NormalizedWebhook(
                 event: nil, parseError: error.description, dedupeKey: Self.bodyHash(request.body),
-                deliveryID: deliveryID)
+                deliveryID: readDeliveryID(of: request, body: nil))
         }
         var problems: [String] = []
         let event = canonicalEvent(from: body, request: request, problems: &problems)
@@ -49,10 +48,16 @@ extension ProviderProfile {
             let source = fields[field].map { " (\($0))" } ?? ""
             problems.append("missing \(field.rawValue)\(source)")
         }
-        let deliveryIDFromBody = self.deliveryID?.value(in: request, body: body)?.scalarText
         return NormalizedWebhook(
             event: event, parseError: problems.isEmpty ? nil : problems.joined(separator: "; "),
-            dedupeKey: dedupeKey(request: request, body: body), deliveryID: deliveryIDFromBody ?? deliveryID)
+            dedupeKey: dedupeKey(request: request, body: body), deliveryID: readDeliveryID(of: request, body: body))
+    }
+
+    /// The provider's delivery id: read with the body when it parsed, else (or when the body has
+    /// none) from the request alone. Intake's keys and the full event read it this one way.
+    func readDeliveryID(of request: WebhookRequest, body: JSONValue?) -> String? {
+        let withBody = body.flatMap { deliveryID?.value(in: request, body: $0)?.scalarText }
+        return withBody ?? deliveryID?.value(in: request, body: nil)?.scalarText
     }
 
     func dedupeKey(request: WebhookRequest, body: JSONValue) -> String {

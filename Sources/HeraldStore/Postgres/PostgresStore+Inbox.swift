@@ -181,8 +181,8 @@ extension PostgresStore {
     /// Inserts `messages` into the outbox except those whose key is there already, or is in
     /// `pruned_keys` (a message pruned in the SQLite file `herald copy` brought over: it went out
     /// once); returns each one's id, nil when not inserted (a key twice in `messages`: the first).
-    /// With `insertMessages`, planning and a receipt's fallback go through the one outbox insert.
-    /// The caller tells the other instances (`notifyFallbacks`).
+    /// A receipt's fallback comes here, planning through `completeProcessing`: both run the one
+    /// outbox insert, `completion`'s. The caller tells the other instances (`notifyFallbacks`).
     static func insertMessages(_ messages: [OutboxMessage], on connection: BoundedConnection, logger: Logger)
         async throws -> [Int64?]
     {
