@@ -24,6 +24,11 @@ public final class TCPForwarder: Sendable {
 
     public let port: Int
     private let upstreamPort: Int
+    /// Bound to `port` and never listening, for the forwarder's whole life: while it is "down"
+    /// connections are refused, and no other socket (a test's server on port 0, an outgoing
+    /// connection) can take the port between a restart and the next `open()`. Without it one did,
+    /// and `open()` failed with EADDRINUSE.
+    private let holder: Int32
 
     /// The two sockets of one forwarded connection, closed once both pumps have stopped.
     private final class Link: Sendable {
@@ -72,17 +77,20 @@ public final class TCPForwarder: Sendable {
     /// Reserves a free port; the forwarder starts refusing connections (as `.restart`).
     public init(upstreamPort: Int) throws {
         self.upstreamPort = upstreamPort
-        let socket = try Self.listeningSocket(port: 0)
+        let holder = try Self.boundSocket(port: 0)
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
         }
+        self.holder = holder
         port = Int(UInt16(bigEndian: address.sin_port))
-        close(socket)
     }
 
-    deinit { cut(.restart) }
+    deinit {
+        cut(.restart)
+        close(holder)
+    }
 
     /// Passes connections through (again): accepts new ones, and after a partition lets the held
     /// bytes go.
@@ -189,17 +197,29 @@ public final class TCPForwarder: Sendable {
         return address
     }
 
-    private static func listeningSocket(port: Int) throws -> Int32 {
+    /// A socket bound to `port` (0: a free one), sharing it with the forwarder's other sockets
+    /// (`SO_REUSEPORT`: the holder and the listener of each `open()`).
+    private static func boundSocket(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(socket, SOL_SOCKET, SO_REUSEPORT, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = loopback(port: port)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0, listen(socket, 16) == 0 else {
+        guard bound == 0 else {
+            close(socket)
+            throw POSIXError(.EADDRINUSE)
+        }
+        return socket
+    }
+
+    private static func listeningSocket(port: Int) throws -> Int32 {
+        let socket = try boundSocket(port: port)
+        guard listen(socket, 16) == 0 else {
             close(socket)
             throw POSIXError(.EADDRINUSE)
         }
